@@ -1,0 +1,1 @@
+"""api: store, serve and push (FastAPI, SQLAlchemy, auth, review, alerts, CLI)."""

@@ -1,0 +1,1 @@
+"""streams: cameras to frames to workers. Uses ``vision``; never imports ``api``."""

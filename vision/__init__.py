@@ -1,0 +1,1 @@
+"""vision: frames in, typed violation events out. Imports neither ``streams`` nor ``api``."""

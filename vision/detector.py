@@ -1,0 +1,24 @@
+"""Detector protocol: a batch of frames (possibly from several cameras) in, typed detections out.
+
+The ultralytics-backed implementation (PyTorch / ONNX Runtime / OpenVINO, chosen by the model
+profile) lives beside this protocol; it is the only module that imports ultralytics.
+Each result is a supervision ``Detections`` with ``xyxy``, ``confidence``, ``class_id`` and
+``data["class_name"]`` (numpy array of str), in the pixel coordinates of the input image.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+import numpy.typing as npt
+import supervision as sv
+
+
+@runtime_checkable
+class Detector(Protocol):
+    class_names: tuple[str, ...]
+    model_version: str
+
+    def detect(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[sv.Detections]: ...

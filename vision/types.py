@@ -70,6 +70,9 @@ class ViolationEvent:
     model_version: str = ""
     rule_version: str = ""
     started_wall: float | None = None  # unix time of the start, for live cameras
+    # Samples of the subject's box while the event held, ``(ts_s, x1, y1, x2, y2)`` every few
+    # tenths of a second: event-level evaluation matches subjects by these (docs/evaluation.md).
+    track_boxes: list[tuple[float, float, float, float, float]] = field(default_factory=list)
 
     @property
     def is_closed(self) -> bool:

@@ -1,0 +1,195 @@
+"""RuleEngine on timelines built from plain lists: persistence, grace, cooldown, unknowns, zones."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from vision.kinds import Severity, ViolationKind
+from vision.rule_config import CameraRules, RuleParams, WorkingHours, Zone
+from vision.rules import RuleEngine, feet_in_zone, point_in_polygon
+from vision.tracking import Attribute, TrackedSubject
+from vision.types import EventPhase, Track, ViolationEvent
+
+FPS = 10.0
+WH = (640, 360)
+PERSON_BOX = (100.0, 50.0, 160.0, 250.0)
+HEAD_BOX = (115.0, 50.0, 145.0, 80.0)
+
+
+def person(track_id: int, *attrs: str, box: tuple[float, float, float, float] = PERSON_BOX) -> TrackedSubject:
+    track = Track("cam", track_id, "person", box, 0.9, 0.0)
+    return TrackedSubject(track, tuple(Attribute(a, HEAD_BOX, 0.8) for a in attrs))
+
+
+def thing(track_id: int, cls: str) -> TrackedSubject:
+    return TrackedSubject(Track("cam", track_id, cls, (300.0, 300.0, 320.0, 310.0), 0.7, 0.0))
+
+
+def run(
+    timeline: list[list[TrackedSubject]], rules: CameraRules | None = None, wall0: datetime | None = None
+) -> list[ViolationEvent]:
+    """Feed one list of subjects per frame at FPS; return every emitted event (flush at the end)."""
+    engine = RuleEngine("cam", rules or CameraRules(), model_version="m1")
+    out: list[ViolationEvent] = []
+    for i, subjects in enumerate(timeline):
+        ts = i / FPS
+        wall = wall0 + timedelta(seconds=ts) if wall0 else None
+        out.extend(engine.evaluate(ts, subjects, WH, wall))
+    out.extend(engine.flush())
+    return out
+
+
+def closed(events: list[ViolationEvent], kind: ViolationKind | None = None) -> list[ViolationEvent]:
+    return [e for e in events if e.phase is EventPhase.CLOSE and (kind is None or e.kind == kind)]
+
+
+def frames(n: int, *subjects: TrackedSubject) -> list[list[TrackedSubject]]:
+    return [list(subjects) for _ in range(n)]
+
+
+def test_no_hat_opens_after_min_duration_backdated_and_closes_after_grace() -> None:
+    timeline = frames(10, person(1, "head_hat")) + frames(35, person(1, "head_bare")) + frames(40, person(1))
+    events = run(timeline)
+    kinds = [(e.phase, e.kind) for e in events]
+    assert (EventPhase.OPEN, ViolationKind.NO_HAT) in kinds
+    opened = next(e for e in events if e.phase is EventPhase.OPEN)
+    assert opened.started_s == pytest.approx(1.0)  # first bare frame, not the opening frame
+    assert opened.updated_s == pytest.approx(3.0)  # opened once it lasted min_duration (2 s)
+    assert opened.severity is Severity.ORANGE and opened.model_version == "m1"
+    (done,) = closed(events, ViolationKind.NO_HAT)
+    assert done.id == opened.id
+    assert done.ended_s == pytest.approx(4.4)  # last bare frame
+    assert done.track_boxes[0][0] == pytest.approx(3.0) and done.track_boxes[0][1:] == PERSON_BOX
+
+
+def test_run_shorter_than_min_duration_makes_no_event() -> None:
+    assert closed(run(frames(15, person(1, "head_bare")) + frames(30, person(1, "head_hat")))) == []
+
+
+@pytest.mark.parametrize(
+    ("gap_frames", "expected_events"),
+    [(5, 1), (19, 1), (20, 2), (40, 2)],  # grace 2 s = 20 frames: a gap under it merges
+)
+def test_grace_merges_short_gaps(gap_frames: int, expected_events: int) -> None:
+    rules = CameraRules(
+        overrides={ViolationKind.NO_HAT: RuleParams(min_duration_s=1.0, grace_s=2.0, cooldown_s=0)}
+    )
+    bare = frames(15, person(1, "head_bare"))
+    # the gap is frames without the head visible: unknown, and also no deciding box
+    timeline = bare + frames(gap_frames - 1, person(1)) + bare
+    events = closed(run(timeline, rules), ViolationKind.NO_HAT)
+    assert len(events) == expected_events
+
+
+def test_cooldown_blocks_second_event_for_same_subject_but_not_other_subject() -> None:
+    rules = CameraRules(
+        overrides={ViolationKind.NO_HAT: RuleParams(min_duration_s=1.0, grace_s=1.0, cooldown_s=10)}
+    )
+    bare1 = frames(20, person(1, "head_bare"))
+    hat1 = frames(30, person(1, "head_hat"))
+    both = frames(20, person(1, "head_bare"), person(2, "head_bare", box=(400.0, 50.0, 460.0, 250.0)))
+    events = closed(run(bare1 + hat1 + both, rules), ViolationKind.NO_HAT)
+    assert sorted(e.track_id for e in events) == [1, 2]
+
+
+def test_cooldown_expires() -> None:
+    rules = CameraRules(
+        overrides={ViolationKind.NO_HAT: RuleParams(min_duration_s=1.0, grace_s=1.0, cooldown_s=3)}
+    )
+    timeline = (
+        frames(20, person(1, "head_bare"))
+        + frames(40, person(1, "head_hat"))
+        + frames(20, person(1, "head_bare"))
+    )
+    assert len(closed(run(timeline, rules), ViolationKind.NO_HAT)) == 2
+
+
+def test_unknown_head_is_no_condition() -> None:
+    events = run(frames(60, person(1)))  # a person seen from behind: no head box
+    assert [e for e in events if e.kind in (ViolationKind.NO_HAT, ViolationKind.NO_MASK)] == []
+
+
+def test_single_frame_flicker_does_not_count() -> None:
+    # a hat wearer with a stray "bare" frame every third frame: never the majority
+    timeline = [[person(1, "head_bare" if i % 3 == 0 else "head_hat")] for i in range(80)]
+    assert closed(run(timeline), ViolationKind.NO_HAT) == []
+
+
+@pytest.mark.parametrize(
+    ("cls", "attrs", "kind", "severity"),
+    [
+        ("rat", (), ViolationKind.RODENT, Severity.RED),
+        ("cockroach", (), ViolationKind.COCKROACH, Severity.RED),
+        ("bin_open", (), ViolationKind.OPEN_BIN, Severity.YELLOW),
+        ("person", ("cigarette",), ViolationKind.SMOKING, Severity.RED),
+        ("person", ("phone",), ViolationKind.PHONE, Severity.YELLOW),
+        ("person", ("face_bare",), ViolationKind.NO_MASK, Severity.ORANGE),
+        ("person", ("street_clothes",), ViolationKind.NO_UNIFORM, Severity.YELLOW),
+    ],
+)
+def test_each_kind_from_its_deciding_box(
+    cls: str, attrs: tuple[str, ...], kind: ViolationKind, severity: Severity
+) -> None:
+    subject = person(7, *attrs) if cls == "person" else thing(7, cls)
+    events = closed(run(frames(70, subject)))
+    assert [(e.kind, e.severity, e.track_id) for e in events] == [(kind, severity, 7)]
+
+
+def test_closed_bin_is_no_event_and_disabled_kind_is_silent() -> None:
+    assert closed(run(frames(80, thing(3, "bin_closed")))) == []
+    rules = CameraRules(overrides={ViolationKind.RODENT: RuleParams(enabled=False)})
+    assert closed(run(frames(30, thing(3, "rat")), rules)) == []
+
+
+def test_stranger_in_restricted_zone_by_feet() -> None:
+    zone = Zone(name="store", polygon=[(0.5, 0.5), (1.0, 0.5), (1.0, 1.0), (0.5, 1.0)], restricted=True)
+    rules = CameraRules(zones=[zone])
+    inside = person(4, "head_hat", box=(400.0, 100.0, 460.0, 300.0))  # feet at (0.67, 0.83)
+    head_only_in = person(5, "head_hat", box=(400.0, 10.0, 460.0, 170.0))  # feet at y 0.47: outside
+    events = closed(run(frames(30, inside, head_only_in), rules), ViolationKind.STRANGER)
+    assert [e.track_id for e in events] == [4]
+
+
+def test_stranger_outside_working_hours_uses_wall_time() -> None:
+    rules = CameraRules(working_hours=WorkingHours())  # 06:00-20:00
+    tz = timezone(timedelta(hours=8))
+    night = run(frames(30, person(1, "head_hat")), rules, wall0=datetime(2026, 11, 2, 23, 0, tzinfo=tz))
+    day = run(frames(30, person(1, "head_hat")), rules, wall0=datetime(2026, 11, 2, 10, 0, tzinfo=tz))
+    assert [e.kind for e in closed(night)] == [ViolationKind.STRANGER]
+    assert closed(day) == []
+
+
+def test_update_phase_every_few_seconds_and_flush_closes_open() -> None:
+    events = run(frames(150, thing(2, "rat")))  # 15 s, still there at the end
+    phases = [e.phase for e in events]
+    assert phases[0] is EventPhase.OPEN and phases[-1] is EventPhase.CLOSE
+    assert phases.count(EventPhase.UPDATE) == 2  # at +5 s and +10 s after opening
+    assert len({e.id for e in events}) == 1
+    assert events[-1].ended_s == pytest.approx(14.9)
+
+
+def test_new_track_id_never_inherits_old_state() -> None:
+    # track 1 was bare for 1.5 s and left; track 2 appears later bare: its own run starts from zero
+    timeline = frames(15, person(1, "head_bare")) + frames(10, person(2, "head_bare"))
+    assert closed(run(timeline), ViolationKind.NO_HAT) == []
+
+
+def test_engine_does_not_mutate_emitted_open_event() -> None:
+    events = run(frames(60, thing(2, "rat")))
+    opened = events[0]
+    assert opened.phase is EventPhase.OPEN and opened.ended_s is None
+
+
+@pytest.mark.parametrize(
+    ("point", "inside"), [((0.5, 0.5), True), ((0.05, 0.5), False), ((0.9, 0.9), False), ((0.3, 0.7), True)]
+)
+def test_point_in_polygon(point: tuple[float, float], inside: bool) -> None:
+    poly = [(0.1, 0.1), (0.8, 0.1), (0.8, 0.8), (0.1, 0.8)]
+    assert point_in_polygon(*point, poly) is inside
+
+
+def test_feet_in_zone_ignores_non_restricted() -> None:
+    zone = Zone(name="a", polygon=[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)])
+    assert not feet_in_zone(PERSON_BOX, WH, [zone])

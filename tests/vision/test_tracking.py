@@ -1,0 +1,124 @@
+"""CameraTracker: ids per camera, subject groups, attribute association, inputs left untouched."""
+
+from __future__ import annotations
+
+import numpy as np
+import supervision as sv
+
+from vision.tracking import Attribute, CameraTracker, associate
+from vision.types import Track
+
+
+def dets(rows: list[tuple[str, tuple[float, float, float, float], float]]) -> sv.Detections:
+    if not rows:
+        return sv.Detections.empty()
+    return sv.Detections(
+        xyxy=np.array([r[1] for r in rows], dtype=np.float32),
+        confidence=np.array([r[2] for r in rows], dtype=np.float32),
+        class_id=np.zeros(len(rows), dtype=int),
+        data={"class_name": np.array([r[0] for r in rows])},
+    )
+
+
+def person_rows(x: float, *attrs: str) -> list[tuple[str, tuple[float, float, float, float], float]]:
+    rows = [("person", (x, 50.0, x + 60, 250.0), 0.9)]
+    places = {
+        "head_bare": (x + 20, 50.0, x + 40, 75.0),
+        "head_hat": (x + 20, 50.0, x + 40, 75.0),
+        "face_mask": (x + 22, 60.0, x + 38, 78.0),
+        "street_clothes": (x + 5, 90.0, x + 55, 170.0),
+        "cigarette": (x + 36, 72.0, x + 44, 75.0),
+        "phone": (x + 50, 120.0, x + 62, 140.0),
+    }
+    rows += [(a, places[a], 0.8) for a in attrs]
+    return rows
+
+
+def test_tracks_keep_ids_and_attributes_follow_their_person() -> None:
+    tracker = CameraTracker("cam", frame_rate=15)
+    seen = []
+    for i in range(8):
+        rows = person_rows(100 + 5 * i, "head_bare", "street_clothes") + person_rows(
+            400 - 5 * i, "head_hat", "phone"
+        )
+        seen.append(tracker.update(dets(rows), ts_s=i / 15))
+    last = {s.track.track_id: s for s in seen[-1]}
+    assert len(last) == 2
+    ids = sorted(last)
+    left, right = (last[i] for i in ids)
+    if left.track.xyxy[0] > right.track.xyxy[0]:
+        left, right = right, left
+    assert left.attribute_names == {"head_bare", "street_clothes"}
+    assert right.attribute_names == {"head_hat", "phone"}
+    # ids are stable over the last frames
+    assert all({s.track.track_id for s in frame} == set(ids) for frame in seen[2:])
+
+
+def test_each_camera_counts_its_own_ids() -> None:
+    a, b = CameraTracker("a"), CameraTracker("b")
+    for i in range(3):
+        out_a = a.update(dets(person_rows(100)), ts_s=i / 15)
+        out_b = b.update(dets(person_rows(300) + [("rat", (10.0, 300.0, 30.0, 310.0), 0.8)]), ts_s=i / 15)
+    assert [s.track.track_id for s in out_a] == [1]
+    assert sorted(s.track.track_id for s in out_b) == [1, 2]
+    assert {s.track.camera_id for s in out_b} == {"b"}
+
+
+def test_fast_small_rat_keeps_one_id_without_box_overlap() -> None:
+    tracker = CameraTracker("cam", frame_rate=15)
+    ids = set()
+    for i in range(15):
+        x = 50 + 14 * i  # 14 px per frame, box 12 px wide: consecutive boxes never overlap
+        out = tracker.update(dets([("rat", (x, 300.0, x + 12, 308.0), 0.7)]), ts_s=i / 15)
+        ids |= {s.track.track_id for s in out}
+    assert ids == {1}
+
+
+def test_bin_lid_change_keeps_id_and_reports_current_state() -> None:
+    tracker = CameraTracker("cam")
+    classes = []
+    for i in range(6):
+        cls = "bin_closed" if i < 3 else "bin_open"
+        out = tracker.update(dets([(cls, (500.0, 250.0, 560.0, 330.0), 0.9)]), ts_s=i / 15)
+        classes += [(s.track.track_id, s.track.class_name) for s in out]
+    assert {tid for tid, _ in classes} == {1}
+    assert classes[-1] == (1, "bin_open")
+
+
+def test_input_detections_are_not_mutated() -> None:
+    d = dets(person_rows(100, "head_bare"))
+    before = (d.xyxy.copy(), d.confidence.copy(), d.tracker_id)
+    CameraTracker("cam").update(d, ts_s=0.0)
+    assert np.array_equal(d.xyxy, before[0]) and np.array_equal(d.confidence, before[1])
+    assert d.tracker_id is before[2]
+
+
+def test_lost_person_gets_a_new_id_later_and_no_old_attributes() -> None:
+    tracker = CameraTracker("cam", lost_s=0.5)
+    for i in range(4):
+        tracker.update(dets(person_rows(100, "head_bare")), ts_s=i / 15)
+    for i in range(4, 30):
+        tracker.update(dets([]), ts_s=i / 15)
+    for i in range(30, 33):
+        out = tracker.update(dets(person_rows(100, "head_hat")), ts_s=i / 15)
+    assert [(s.track.track_id, s.attribute_names) for s in out] == [(2, frozenset({"head_hat"}))]
+
+
+def test_association_heads_go_to_the_right_of_two_overlapping_people() -> None:
+    front = Track("c", 1, "person", (100.0, 80.0, 180.0, 300.0), 0.9, 0.0)
+    back = Track("c", 2, "person", (140.0, 40.0, 220.0, 260.0), 0.9, 0.0)
+    heads = [
+        Attribute("head_bare", (125.0, 80.0, 155.0, 110.0), 0.9),  # top of the front person
+        Attribute("head_hat", (165.0, 40.0, 195.0, 70.0), 0.9),  # top of the back person
+    ]
+    out = {s.track.track_id: s.attribute_names for s in associate([front, back], heads)}
+    assert out == {1: frozenset({"head_bare"}), 2: frozenset({"head_hat"})}
+
+
+def test_attribute_far_from_any_person_is_dropped() -> None:
+    p = Track("c", 1, "person", (100.0, 80.0, 180.0, 300.0), 0.9, 0.0)
+    stray = [
+        Attribute("phone", (400.0, 300.0, 420.0, 320.0), 0.9),
+        Attribute("head_bare", (120.0, 250.0, 150.0, 280.0), 0.9),
+    ]
+    assert associate([p], stray)[0].attributes == ()

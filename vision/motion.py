@@ -1,0 +1,186 @@
+"""Motion gate: decide per frame whether the detector has to run.
+
+Inference is the expensive step; most kitchen frames are quiet. The gate keeps a running
+background of a small grey copy of the frame and thresholds the difference relative to the
+frame's own noise level, so a cockroach (a few pixels, low contrast) on a noisy night frame still
+shows up while sensor noise does not. Zones marked ``ignore_motion`` (a screen, a window) are
+masked out. The detector runs when there is motion, while subjects are being tracked, and on a
+periodic recheck (so a static open bin is still seen).
+
+Example::
+
+    gate = MotionGate(zones=rules.zones, recheck_s=1.0)
+    decision = gate.check(frame, tracking=bool(active_tracks))
+    if decision.run_detector:
+        ...
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import cast
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from vision.rule_config import Zone
+from vision.types import Frame
+
+BoxXYXY = tuple[float, float, float, float]
+
+
+class GateReason(StrEnum):
+    MOTION = "motion"
+    TRACKING = "tracking"
+    RECHECK = "recheck"
+    FIRST = "first"
+    QUIET = "quiet"
+
+
+@dataclass(frozen=True, slots=True)
+class MotionDecision:
+    """The gate's answer for one frame: run the detector or not, and where motion was seen."""
+
+    run_detector: bool
+    reason: GateReason
+    boxes: tuple[BoxXYXY, ...]  # motion regions in full-frame pixels
+    threshold: float  # grey-level threshold used on this frame (diagnostics)
+    moving_fraction: float  # fraction of unmasked small-frame pixels that moved
+
+
+class MotionGate:
+    """Cheap background difference on a downscaled grey frame, with an adaptive threshold.
+
+    ``scale`` divides the frame size (2: 640x360 becomes 320x180, an 8x5 px cockroach stays
+    4x2 px). ``k_sigma`` is how many noise standard deviations a pixel must differ by;
+    ``min_threshold`` is the floor on clean (synthetic or very clean) video.
+    """
+
+    def __init__(
+        self,
+        *,
+        zones: Sequence[Zone] = (),
+        scale: int = 2,
+        k_sigma: float = 5.0,
+        min_threshold: float = 3.0,
+        min_area_px: int = 6,
+        learn_rate: float = 0.05,
+        recheck_s: float = 1.0,
+    ) -> None:
+        if scale < 1:
+            raise ValueError("scale must be >= 1")
+        self.zones = tuple(z for z in zones if z.ignore_motion)
+        self.scale = scale
+        self.k_sigma = k_sigma
+        self.min_threshold = min_threshold
+        self.min_area_px = min_area_px
+        self.learn_rate = learn_rate
+        self.recheck_s = recheck_s
+        self._background: npt.NDArray[np.float32] | None = None
+        self._mask: npt.NDArray[np.uint8] | None = None
+        self._last_detect_ts: float | None = None
+        self._sigma: float | None = None
+        self._sigma_jumps = 0
+        self.frames_seen = 0
+        self.frames_detected = 0
+
+    def reset(self) -> None:
+        self._background = None
+        self._last_detect_ts = None
+        self._sigma = None
+
+    def check(self, frame: Frame, *, tracking: bool = False) -> MotionDecision:
+        """Update the background with ``frame`` and say whether to run the detector on it."""
+        small = self._small_grey(frame.image)
+        self.frames_seen += 1
+        if self._background is None or self._background.shape != small.shape:
+            self._background = small.astype(np.float32)
+            self._mask = self._ignore_mask(small.shape)
+            return self._decide(frame.ts_s, GateReason.FIRST, (), 0.0, 0.0)
+        # Signed difference, then a 3x3 mean: noise averages down by ~3x while a blob of 2x2 px
+        # or more keeps most of its contrast; the threshold is taken on this smoothed map.
+        diff = cast(npt.NDArray[np.float32], cv2.blur(small.astype(np.float32) - self._background, (3, 3)))
+        assert self._mask is not None
+        diff[self._mask == 0] = 0.0
+        np.abs(diff, out=diff)
+        threshold = self._threshold(diff)
+        boxes, fraction = self._regions(diff, threshold)
+        cv2.accumulateWeighted(small.astype(np.float32), self._background, self._rate(fraction))
+        if boxes:
+            reason = GateReason.MOTION
+        elif tracking:
+            reason = GateReason.TRACKING
+        elif self._last_detect_ts is None or frame.ts_s - self._last_detect_ts >= self.recheck_s:
+            reason = GateReason.RECHECK
+        else:
+            reason = GateReason.QUIET
+        return self._decide(frame.ts_s, reason, boxes, threshold, fraction)
+
+    def _decide(
+        self, ts_s: float, reason: GateReason, boxes: tuple[BoxXYXY, ...], thr: float, frac: float
+    ) -> MotionDecision:
+        run = reason is not GateReason.QUIET
+        if run:
+            self._last_detect_ts = ts_s
+            self.frames_detected += 1
+        return MotionDecision(run, reason, boxes, thr, frac)
+
+    def _rate(self, moving_fraction: float) -> float:
+        # A global light change (lamp switched on) would otherwise keep the gate open for seconds.
+        return 0.5 if moving_fraction > 0.4 else self.learn_rate
+
+    def _small_grey(self, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
+        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+        if self.scale > 1:
+            h, w = grey.shape[:2]
+            size = (max(1, w // self.scale), max(1, h // self.scale))
+            grey = cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
+        return cast(npt.NDArray[np.uint8], grey)
+
+    def _ignore_mask(self, shape: tuple[int, ...]) -> npt.NDArray[np.uint8]:
+        h, w = shape[:2]
+        mask = np.full((h, w), 255, dtype=np.uint8)
+        for zone in self.zones:
+            pts = np.array([[x * w, y * h] for x, y in zone.polygon], dtype=np.int32)
+            cv2.fillPoly(mask, [pts], 0)
+        return mask
+
+    def _threshold(self, diff: npt.NDArray[np.float32]) -> float:
+        """k sigma of the noise; sigma from the median absolute difference, smoothed over frames.
+
+        Moving objects are a small part of the frame, so the median sees mostly noise. A sudden
+        jump of the median is a global change (a lamp), not noise: it is ignored unless it lasts
+        (the camera switched to night gain), so the change itself still registers as motion.
+        """
+        active = (diff[self._mask > 0] if self._mask is not None else diff.ravel())[::3]
+        if active.size == 0:
+            return float("inf")
+        sigma = 1.4826 * float(np.median(active))
+        if self._sigma is None or sigma <= 2.0 * self._sigma or self._sigma_jumps >= 15:
+            self._sigma = sigma if self._sigma is None else 0.8 * self._sigma + 0.2 * sigma
+            self._sigma_jumps = 0
+        else:
+            self._sigma_jumps += 1
+        return max(self.min_threshold, self.k_sigma * self._sigma)
+
+    def _regions(self, diff: npt.NDArray[np.float32], threshold: float) -> tuple[tuple[BoxXYXY, ...], float]:
+        binary = (diff > threshold).astype(np.uint8)
+        unmasked = int(np.count_nonzero(self._mask)) if self._mask is not None else binary.size
+        fraction = float(np.count_nonzero(binary)) / max(1, unmasked)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+        boxes: list[BoxXYXY] = []
+        s = float(self.scale)
+        for i in range(1, count):
+            x, y, w, h, area = (int(v) for v in stats[i])
+            if area < self.min_area_px:
+                continue
+            boxes.append((x * s, y * s, (x + w) * s, (y + h) * s))
+        return tuple(boxes), fraction
+
+    @property
+    def detect_fraction(self) -> float:
+        """Share of frames seen that were sent to the detector."""
+        return self.frames_detected / self.frames_seen if self.frames_seen else 0.0

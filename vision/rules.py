@@ -1,0 +1,296 @@
+"""Rule engine: per-frame conditions on tracked subjects become one event per incident.
+
+For each (subject track, kind) the engine keeps a small state: recent observations for a
+majority vote (one stray frame neither starts nor breaks a run), the current run (first and last
+frame where the condition held), the open event and the cooldown. The timing follows
+``vision.rule_config`` exactly as the synthetic ground truth does (``sample_videos/SCHEMA.md``):
+
+- a run starts at the first frame where the condition holds; frames less than ``grace_s`` apart
+  belong to the same run;
+- the event opens once the run has lasted ``min_duration_s`` (its ``started_s`` is the run's
+  first frame), is updated every ``update_every_s`` and closes when the condition has been absent
+  for ``grace_s`` (``ended_s`` is the last frame where it held);
+- no second event for the same subject and kind opens within ``cooldown_s`` of the last one's end.
+
+A condition that cannot be seen (no head box: hat unknown) is not an observation at all.
+
+Example::
+
+    engine = RuleEngine("cam-1", CameraRules())
+    for frame_events in (engine.evaluate(ts, subjects, (640, 360)) for ts, subjects in timeline):
+        ...
+    closing = engine.flush()
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from vision.kinds import ObjectClass, ViolationKind
+from vision.rule_config import CameraRules, Zone
+from vision.tracking import TrackedSubject
+from vision.types import EventPhase, ViolationEvent
+
+BoxXYXY = tuple[float, float, float, float]
+
+# attribute class present -> (kind, holds?)
+ATTRIBUTE_RULES: dict[str, tuple[ViolationKind, bool]] = {
+    ObjectClass.HEAD_BARE.value: (ViolationKind.NO_HAT, True),
+    ObjectClass.HEAD_HAT.value: (ViolationKind.NO_HAT, False),
+    ObjectClass.FACE_BARE.value: (ViolationKind.NO_MASK, True),
+    ObjectClass.FACE_MASK.value: (ViolationKind.NO_MASK, False),
+    ObjectClass.STREET_CLOTHES.value: (ViolationKind.NO_UNIFORM, True),
+    ObjectClass.UNIFORM.value: (ViolationKind.NO_UNIFORM, False),
+}
+# subject class -> (kind, holds?)
+SUBJECT_RULES: dict[str, tuple[ViolationKind, bool]] = {
+    ObjectClass.RAT.value: (ViolationKind.RODENT, True),
+    ObjectClass.COCKROACH.value: (ViolationKind.COCKROACH, True),
+    ObjectClass.BIN_OPEN.value: (ViolationKind.OPEN_BIN, True),
+    ObjectClass.BIN_CLOSED.value: (ViolationKind.OPEN_BIN, False),
+}
+# objects whose mere presence on a visible person is the violation
+HELD_OBJECT_RULES: dict[str, ViolationKind] = {
+    ObjectClass.CIGARETTE.value: ViolationKind.SMOKING,
+    ObjectClass.PHONE.value: ViolationKind.PHONE,
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """Whether a kind's condition holds for one subject on one frame, and the boxes showing it."""
+
+    kind: ViolationKind
+    track_id: int
+    holds: bool
+    confidence: float
+    subject_xyxy: BoxXYXY
+    evidence_xyxy: BoxXYXY
+
+
+@dataclass(slots=True)
+class _State:
+    votes: deque[bool] = field(default_factory=lambda: deque(maxlen=5))
+    run_start_s: float | None = None
+    first_true_s: float | None = None  # first raw-true frame of the current vote streak
+    last_true_s: float = 0.0
+    last_seen_s: float = 0.0
+    event: ViolationEvent | None = None
+    last_emit_s: float = 0.0
+    last_end_s: float | None = None  # end of the previous event (cooldown)
+
+
+def rule_version(rules: CameraRules) -> str:
+    """A short stable hash of the camera's rule configuration, stored on every event."""
+    return "rules-" + hashlib.sha1(rules.model_dump_json().encode()).hexdigest()[:10]
+
+
+def point_in_polygon(x: float, y: float, polygon: Sequence[tuple[float, float]]) -> bool:
+    """Ray casting; points on an edge may fall either way (zones are drawn with margin)."""
+    inside = False
+    n = len(polygon)
+    for i in range(n):
+        x1, y1 = polygon[i]
+        x2, y2 = polygon[(i + 1) % n]
+        if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
+            inside = not inside
+    return inside
+
+
+def feet_in_zone(box: BoxXYXY, frame_wh: tuple[int, int], zones: Sequence[Zone]) -> bool:
+    """Whether the bottom-centre of a person box (where the feet are) is in a restricted zone."""
+    w, h = frame_wh
+    fx, fy = (box[0] + box[2]) / 2 / w, box[3] / h
+    return any(z.restricted and point_in_polygon(fx, fy, z.polygon) for z in zones)
+
+
+def observe(
+    subject: TrackedSubject, rules: CameraRules, frame_wh: tuple[int, int], wall: datetime | None
+) -> list[Observation]:
+    """Every condition that can be judged on this subject in this frame (unknowns are left out)."""
+    t = subject.track
+    out: list[Observation] = []
+
+    def add(kind: ViolationKind, holds: bool, conf: float, evidence: BoxXYXY) -> None:
+        if rules.params(kind).enabled:
+            out.append(Observation(kind, t.track_id, holds, conf, t.xyxy, evidence))
+
+    if t.class_name in SUBJECT_RULES:
+        kind, holds = SUBJECT_RULES[t.class_name]
+        add(kind, holds, t.confidence, t.xyxy)
+        return out
+    if t.class_name != ObjectClass.PERSON.value:
+        return out
+    for attr in subject.attributes:
+        if attr.class_name in ATTRIBUTE_RULES:
+            kind, holds = ATTRIBUTE_RULES[attr.class_name]
+            add(kind, holds, attr.confidence, attr.xyxy)
+    for cls, kind in HELD_OBJECT_RULES.items():
+        held = subject.attribute(cls)
+        add(kind, held is not None, held.confidence if held else t.confidence, held.xyxy if held else t.xyxy)
+    off_hours = wall is not None and not rules.working_hours.contains(wall.time())
+    stranger = off_hours or feet_in_zone(t.xyxy, frame_wh, rules.zones)
+    add(ViolationKind.STRANGER, stranger, t.confidence, t.xyxy)
+    return out
+
+
+class RuleEngine:
+    """Turns per-frame observations into open/update/close events for one camera.
+
+    Call ``evaluate`` on every frame the detector ran on, in time order; frames it skipped are
+    simply not observations. ``flush`` closes whatever is still open (shutdown, end of file).
+    """
+
+    def __init__(
+        self,
+        camera_id: str,
+        rules: CameraRules,
+        *,
+        model_version: str = "",
+        update_every_s: float = 5.0,
+        vote_window: int = 5,
+        sample_every_s: float = 0.25,
+    ) -> None:
+        self.camera_id = camera_id
+        self.rules = rules
+        self.model_version = model_version
+        self.rule_version = rule_version(rules)
+        self.update_every_s = update_every_s
+        self.vote_window = vote_window
+        self.sample_every_s = sample_every_s
+        self._states: dict[tuple[int, ViolationKind], _State] = {}
+        self._last_ts = 0.0
+
+    @property
+    def open_events(self) -> list[ViolationEvent]:
+        return [s.event for s in self._states.values() if s.event is not None]
+
+    @property
+    def has_pending(self) -> bool:
+        """Whether any run or event is in progress (the detector should keep running)."""
+        return any(s.run_start_s is not None or s.event is not None for s in self._states.values())
+
+    def evaluate(
+        self,
+        ts_s: float,
+        subjects: Sequence[TrackedSubject],
+        frame_wh: tuple[int, int],
+        wall: datetime | None = None,
+    ) -> list[ViolationEvent]:
+        """Observe ``subjects`` at ``ts_s``; return the events that opened, updated or closed."""
+        self._last_ts = ts_s
+        emitted = self._close_expired(ts_s)
+        for subject in subjects:
+            for obs in observe(subject, self.rules, frame_wh, wall):
+                emitted.extend(self._apply(ts_s, obs))
+        self._purge(ts_s)
+        return emitted
+
+    def flush(self) -> list[ViolationEvent]:
+        """Close every open event now (end of input or shutdown)."""
+        out = []
+        for state in self._states.values():
+            if state.event is not None:
+                out.append(self._close(state))
+            state.run_start_s = None
+        return out
+
+    def _apply(self, ts: float, obs: Observation) -> list[ViolationEvent]:
+        state = self._states.setdefault((obs.track_id, obs.kind), _State(deque(maxlen=self.vote_window)))
+        state.last_seen_s = ts
+        state.votes.append(obs.holds)
+        if not obs.holds:
+            state.first_true_s = None
+            return []
+        if state.first_true_s is None:
+            state.first_true_s = ts
+        if 2 * sum(state.votes) <= len(state.votes):
+            return []  # a stray frame: not the majority of recent observations
+        if state.run_start_s is None:
+            state.run_start_s = state.first_true_s
+        state.last_true_s = ts
+        params = self.rules.params(obs.kind)
+        if state.event is None:
+            return self._maybe_open(ts, obs, state, params.min_duration_s, params.cooldown_s)
+        return self._extend(ts, obs, state)
+
+    def _maybe_open(
+        self, ts: float, obs: Observation, state: _State, min_duration_s: float, cooldown_s: float
+    ) -> list[ViolationEvent]:
+        assert state.run_start_s is not None
+        if ts - state.run_start_s < min_duration_s:
+            return []
+        if state.last_end_s is not None and ts < state.last_end_s + cooldown_s:
+            return []  # same subject and kind closed recently: no second event
+        state.event = ViolationEvent(
+            kind=obs.kind,
+            severity=self.rules.severity(obs.kind),
+            camera_id=self.camera_id,
+            track_id=obs.track_id,
+            started_s=state.run_start_s,
+            updated_s=ts,
+            confidence=obs.confidence,
+            xyxy=obs.subject_xyxy,
+            phase=EventPhase.OPEN,
+            model_version=self.model_version,
+            rule_version=self.rule_version,
+        )
+        self._sample(state.event, ts, obs.subject_xyxy)
+        state.last_emit_s = ts
+        return [dataclasses.replace(state.event, track_boxes=list(state.event.track_boxes))]
+
+    def _extend(self, ts: float, obs: Observation, state: _State) -> list[ViolationEvent]:
+        event = state.event
+        assert event is not None
+        event.updated_s = ts
+        event.xyxy = obs.subject_xyxy
+        event.confidence = max(event.confidence, obs.confidence)
+        event.phase = EventPhase.UPDATE
+        self._sample(event, ts, obs.subject_xyxy)
+        if ts - state.last_emit_s < self.update_every_s:
+            return []
+        state.last_emit_s = ts
+        return [dataclasses.replace(event, track_boxes=list(event.track_boxes))]
+
+    def _sample(self, event: ViolationEvent, ts: float, box: BoxXYXY) -> None:
+        if not event.track_boxes or ts - event.track_boxes[-1][0] >= self.sample_every_s:
+            event.track_boxes.append((ts, *box))
+
+    def _close_expired(self, ts: float) -> list[ViolationEvent]:
+        out = []
+        for (_, kind), state in self._states.items():
+            if state.run_start_s is None or ts - state.last_true_s < self.rules.params(kind).grace_s:
+                continue
+            if state.event is not None:
+                out.append(self._close(state))
+            state.run_start_s = None
+            state.first_true_s = None
+            state.votes.clear()
+        return out
+
+    def _close(self, state: _State) -> ViolationEvent:
+        event = state.event
+        assert event is not None
+        event.ended_s = state.last_true_s
+        event.updated_s = state.last_true_s
+        event.phase = EventPhase.CLOSE
+        state.last_end_s = state.last_true_s
+        state.event = None
+        return event
+
+    def _purge(self, ts: float) -> None:
+        """Drop the state of subjects long gone, so memory stays flat on a camera that runs for days."""
+        stale = [
+            key
+            for key, s in self._states.items()
+            if s.event is None
+            and s.run_start_s is None
+            and ts - s.last_seen_s > self.rules.params(key[1]).cooldown_s + self.rules.params(key[1]).grace_s
+        ]
+        for key in stale:
+            del self._states[key]

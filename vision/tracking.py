@@ -1,0 +1,247 @@
+"""Per-camera tracking of subjects, and association of attribute boxes to people.
+
+Subjects (people, rats, cockroaches, bins) are tracked with ByteTrack from the ``trackers``
+package (roboflow's successor of ``sv.ByteTrack``, which supervision 0.27+ no longer ships). Each
+camera gets its own trackers and its own id counter, so ids never collide or depend on other
+cameras. One ByteTrack runs per subject group so a rat box never steals a person's track; bins
+open and closed share a group so a lid lifting keeps the bin's id.
+
+Attribute boxes (a bare head, a mask, clothes, a cigarette, a phone) are not tracked: each frame
+they are assigned to the person whose box they sit in, in the right part of it (a head in the
+upper part, clothes in the middle). The input ``Detections`` is never modified.
+
+Example::
+
+    tracker = CameraTracker("cam-1", frame_rate=15)
+    subjects = tracker.update(detections, ts_s=frame.ts_s)
+    for s in subjects:
+        print(s.track.track_id, s.track.class_name, s.attribute_names)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import cast
+
+import numpy as np
+import numpy.typing as npt
+import supervision as sv
+from trackers import ByteTrackTracker, GIoU
+
+from vision.kinds import ObjectClass
+from vision.types import Track
+
+BoxXYXY = tuple[float, float, float, float]
+
+# Subject groups: classes tracked together by one ByteTrack.
+SUBJECT_GROUPS: dict[str, tuple[ObjectClass, ...]] = {
+    "person": (ObjectClass.PERSON,),
+    "rat": (ObjectClass.RAT,),
+    "cockroach": (ObjectClass.COCKROACH,),
+    "bin": (ObjectClass.BIN_OPEN, ObjectClass.BIN_CLOSED),
+}
+PEST_GROUPS = frozenset({"rat", "cockroach"})
+
+# Where on a person box each attribute must sit: (slot, y range of its centre as fractions of
+# the person box height from the top, horizontal margin as a fraction of the width).
+ATTRIBUTE_PLACES: dict[ObjectClass, tuple[str, float, float, float]] = {
+    ObjectClass.HEAD_HAT: ("head", -0.15, 0.40, 0.10),
+    ObjectClass.HEAD_BARE: ("head", -0.15, 0.40, 0.10),
+    ObjectClass.FACE_MASK: ("face", -0.05, 0.45, 0.10),
+    ObjectClass.FACE_BARE: ("face", -0.05, 0.45, 0.10),
+    ObjectClass.UNIFORM: ("torso", 0.10, 0.90, 0.05),
+    ObjectClass.STREET_CLOTHES: ("torso", 0.10, 0.90, 0.05),
+    ObjectClass.CIGARETTE: ("cigarette", -0.05, 0.75, 0.35),
+    ObjectClass.PHONE: ("phone", -0.05, 0.85, 0.35),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Attribute:
+    """An attribute box seen on a person in one frame."""
+
+    class_name: str
+    xyxy: BoxXYXY
+    confidence: float
+
+
+@dataclass(frozen=True, slots=True)
+class TrackedSubject:
+    """A confirmed track in one frame, with the attributes associated to it in that frame."""
+
+    track: Track
+    attributes: tuple[Attribute, ...] = ()
+
+    @property
+    def attribute_names(self) -> frozenset[str]:
+        return frozenset(a.class_name for a in self.attributes)
+
+    def attribute(self, class_name: str) -> Attribute | None:
+        for a in self.attributes:
+            if a.class_name == class_name:
+                return a
+        return None
+
+
+def _class_names(det: sv.Detections) -> npt.NDArray[np.str_]:
+    names = det.data.get("class_name") if det.data else None
+    if names is None:
+        raise ValueError("detections need data['class_name'] (see vision.detector)")
+    return np.asarray(names).astype(str)
+
+
+def _confidence(det: sv.Detections) -> npt.NDArray[np.float64]:
+    if det.confidence is None:
+        return np.ones(len(det), dtype=np.float64)
+    return np.asarray(det.confidence, dtype=np.float64)
+
+
+class CameraTracker:
+    """ByteTrack per subject group for one camera, plus attribute association.
+
+    ``lost_s`` is how long a subject may go unseen and keep its id; ``activation`` is the least
+    confidence that starts a new track (low-confidence boxes only extend existing tracks).
+    """
+
+    def __init__(
+        self,
+        camera_id: str,
+        *,
+        frame_rate: float = 15.0,
+        lost_s: float = 1.5,
+        activation: float = 0.3,
+        high_confidence: float = 0.5,
+    ) -> None:
+        self.camera_id = camera_id
+        self._trackers: dict[str, ByteTrackTracker] = {}
+        for group in SUBJECT_GROUPS:
+            self._trackers[group] = ByteTrackTracker(
+                lost_track_buffer=max(1, round(lost_s * 30)),  # in 30 fps frames, see trackers docs
+                frame_rate=frame_rate,
+                track_activation_threshold=activation,
+                minimum_consecutive_frames=1,
+                # Small fast pests often do not overlap between frames: GIoU still ranks the
+                # nearest box first where IoU is zero for all of them.
+                minimum_iou_threshold=-0.6 if group in PEST_GROUPS else 0.1,
+                high_conf_det_threshold=high_confidence,
+                iou=GIoU() if group in PEST_GROUPS else None,
+            )
+        self._ids: dict[tuple[str, int], int] = {}
+        self._next_id = 1
+
+    def _camera_track_id(self, group: str, local_id: int) -> int:
+        key = (group, local_id)
+        if key not in self._ids:
+            self._ids[key] = self._next_id
+            self._next_id += 1
+        return self._ids[key]
+
+    def update(self, detections: sv.Detections, *, ts_s: float) -> list[TrackedSubject]:
+        """Track the subjects in ``detections`` (one frame) and attach attributes to people."""
+        names = _class_names(detections) if len(detections) else np.array([], dtype=str)
+        conf = _confidence(detections)
+        tracks: list[Track] = []
+        for group, classes in SUBJECT_GROUPS.items():
+            mask = np.isin(names, [c.value for c in classes])
+            subset = cast(sv.Detections, detections[mask]) if len(detections) else sv.Detections.empty()
+            if len(subset) and subset.confidence is None:
+                subset.confidence = conf[mask].astype(np.float32)
+            tracked = self._trackers[group].update(subset, timestamp=ts_s)
+            tracks.extend(self._to_tracks(group, tracked, ts_s))
+        attributes = [
+            (Attribute(str(n), _box(detections.xyxy[i]), float(conf[i])))
+            for i, n in enumerate(names)
+            if n in ATTRIBUTE_NAMES
+        ]
+        return associate(tracks, attributes)
+
+    def _to_tracks(self, group: str, tracked: sv.Detections, ts_s: float) -> list[Track]:
+        if len(tracked) == 0 or tracked.tracker_id is None:
+            return []
+        names = _class_names(tracked)
+        conf = _confidence(tracked)
+        out = []
+        for i, local_id in enumerate(tracked.tracker_id):
+            if int(local_id) < 0:
+                continue  # not confirmed yet
+            out.append(
+                Track(
+                    camera_id=self.camera_id,
+                    track_id=self._camera_track_id(group, int(local_id)),
+                    class_name=str(names[i]),
+                    xyxy=_box(tracked.xyxy[i]),
+                    confidence=float(conf[i]),
+                    ts_s=ts_s,
+                )
+            )
+        return out
+
+    def reset(self) -> None:
+        """Forget every track (a new video, or the camera moved); ids keep counting up."""
+        for tracker in self._trackers.values():
+            tracker.tracks = []
+            tracker._last_timestamp = None  # keep the local counter: old ids must not come back
+
+
+ATTRIBUTE_NAMES = frozenset(c.value for c in ATTRIBUTE_PLACES)
+
+
+def _box(xyxy: Sequence[float] | npt.NDArray[np.floating]) -> BoxXYXY:
+    return (float(xyxy[0]), float(xyxy[1]), float(xyxy[2]), float(xyxy[3]))
+
+
+def _fit(attr: Attribute, person: BoxXYXY) -> float:
+    """How well ``attr`` sits in its place on ``person``: 0 (not at all) to 1."""
+    slot_place = ATTRIBUTE_PLACES.get(ObjectClass(attr.class_name))
+    if slot_place is None:
+        return 0.0
+    _, top, bottom, margin = slot_place
+    px1, py1, px2, py2 = person
+    pw, ph = max(px2 - px1, 1e-6), max(py2 - py1, 1e-6)
+    ax1, ay1, ax2, ay2 = attr.xyxy
+    cx, cy = (ax1 + ax2) / 2, (ay1 + ay2) / 2
+    if not (px1 - margin * pw <= cx <= px2 + margin * pw):
+        return 0.0
+    rel_y = (cy - py1) / ph
+    if not (top <= rel_y <= bottom):
+        return 0.0
+    ix = max(0.0, min(ax2, px2) - max(ax1, px1))
+    iy = max(0.0, min(ay2, py2) - max(ay1, py1))
+    area = max((ax2 - ax1) * (ay2 - ay1), 1e-6)
+    inside = ix * iy / area
+    centred = 1.0 - min(1.0, abs(cx - (px1 + px2) / 2) / pw)
+    return 0.25 + 0.5 * inside + 0.25 * centred
+
+
+def associate(tracks: Sequence[Track], attributes: Sequence[Attribute]) -> list[TrackedSubject]:
+    """Give each attribute to the person it fits best; one head, face and torso per person.
+
+    Greedy on the fit score: the best (attribute, person) pairs are taken first, so when two
+    people overlap each keeps the head that sits in their own upper box.
+    """
+    people = [t for t in tracks if t.class_name == ObjectClass.PERSON.value]
+    pairs: list[tuple[float, int, int]] = []
+    for ai, attr in enumerate(attributes):
+        for pi, person in enumerate(people):
+            score = _fit(attr, person.xyxy)
+            if score > 0:
+                pairs.append((score * (0.5 + 0.5 * attr.confidence), ai, pi))
+    pairs.sort(key=lambda p: -p[0])
+    taken_attr: set[int] = set()
+    taken_slot: set[tuple[int, str]] = set()
+    given: dict[int, list[Attribute]] = {}
+    for _, ai, pi in pairs:
+        slot = ATTRIBUTE_PLACES[ObjectClass(attributes[ai].class_name)][0]
+        if ai in taken_attr or (pi, slot) in taken_slot:
+            continue
+        taken_attr.add(ai)
+        taken_slot.add((pi, slot))
+        given.setdefault(pi, []).append(attributes[ai])
+    people_index = {id(p): i for i, p in enumerate(people)}
+    out = []
+    for t in tracks:
+        index = people_index.get(id(t))
+        attrs = tuple(given.get(index, ())) if index is not None else ()
+        out.append(TrackedSubject(track=t, attributes=attrs))
+    return out

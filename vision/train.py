@@ -1,0 +1,112 @@
+"""Train a kitchen-violation detector with ultralytics, from a yaml (never downloaded weights).
+
+``brightkitchen train`` calls :func:`train`; the same module runs as ``python -m vision.train``
+on a machine without the CLI's extras (e.g. a lent GPU box). The network is built from the
+architecture yaml shipped inside ultralytics (``yolo11n.yaml``) with random weights, or
+fine-tuned from our own ``.pt`` (``--model models/kitchen-yolo11n.pt``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+# Augmentation chosen for small objects: little down-scaling so pests keep their pixels,
+# mosaic off for the last epochs so the model sees whole frames as the cameras do.
+SMALL_OBJECT_AUG = {"scale": 0.3, "mosaic": 1.0, "close_mosaic": 3, "degrees": 0.0, "fliplr": 0.5, "hsv_v": 0.5}
+
+
+@dataclass
+class TrainResult:
+    weights: str
+    last: str
+    results_csv: str
+    seconds: float
+    epochs_done: int
+    metrics: dict[str, float]
+
+
+def _offline_patches() -> None:
+    """Ultralytics' AMP self-check downloads a model; there is no internet here, so skip it."""
+    import ultralytics.engine.trainer as trainer_mod
+
+    trainer_mod.check_amp = lambda *a, **k: True  # type: ignore[attr-defined]
+
+
+def train(
+    data: Path, model: str = "yolo11n.yaml", *, imgsz: int = 640, epochs: int = 60, batch: int = 16,
+    time_h: float | None = None, device: str = "cpu", workers: int = 2, out_dir: Path = Path("runs/train"),
+    name: str = "kitchen", resume: bool = False, lr0: float | None = None, warmup_epochs: float = 3.0,
+    cache: bool | str = False, seed: int = 0,
+) -> TrainResult:
+    from ultralytics import YOLO
+
+    _offline_patches()
+    t0 = time.time()
+    run_dir = out_dir / name
+    if resume:
+        last = run_dir / "weights" / "last.pt"
+        if not last.exists():
+            raise FileNotFoundError(f"cannot resume: {last} does not exist")
+        yolo = YOLO(str(last))
+        yolo.train(resume=True)
+    else:
+        yolo = YOLO(model)
+        kwargs: dict[str, object] = dict(
+            data=str(data), imgsz=imgsz, epochs=epochs, batch=batch, device=device, workers=workers,
+            project=str(out_dir.resolve()), name=name, exist_ok=True, plots=False, seed=seed,
+            deterministic=False, cache=cache, warmup_epochs=warmup_epochs, patience=1000, **SMALL_OBJECT_AUG,
+        )
+        if time_h:
+            kwargs["time"] = time_h
+        if lr0 is not None:
+            kwargs["lr0"] = lr0
+            kwargs["optimizer"] = "AdamW"
+        yolo.train(**kwargs)
+    weights = run_dir / "weights" / "best.pt"
+    csv = run_dir / "results.csv"
+    metrics: dict[str, float] = {}
+    epochs_done = 0
+    if csv.exists():
+        rows = [r.split(",") for r in csv.read_text().strip().splitlines()]
+        head = [h.strip() for h in rows[0]]
+        last_row = rows[-1]
+        epochs_done = len(rows) - 1
+        for k in ("metrics/mAP50(B)", "metrics/mAP50-95(B)", "metrics/precision(B)", "metrics/recall(B)"):
+            if k in head:
+                metrics[k] = float(last_row[head.index(k)])
+    return TrainResult(str(weights), str(run_dir / "weights" / "last.pt"), str(csv), time.time() - t0, epochs_done, metrics)
+
+
+def main(argv: list[str] | None = None) -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--data", type=Path, required=True)
+    ap.add_argument("--model", default="yolo11n.yaml")
+    ap.add_argument("--imgsz", type=int, default=640)
+    ap.add_argument("--epochs", type=int, default=60)
+    ap.add_argument("--batch", type=int, default=16)
+    ap.add_argument("--time-h", type=float, default=None)
+    ap.add_argument("--device", default="cpu")
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--out", type=Path, default=Path("runs/train"))
+    ap.add_argument("--name", default="kitchen")
+    ap.add_argument("--lr0", type=float, default=None)
+    ap.add_argument("--warmup-epochs", type=float, default=3.0)
+    ap.add_argument("--cache", default="")
+    ap.add_argument("--resume", action="store_true")
+    a = ap.parse_args(argv)
+    res = train(
+        a.data, a.model, imgsz=a.imgsz, epochs=a.epochs, batch=a.batch, time_h=a.time_h, device=a.device,
+        workers=a.workers, out_dir=a.out, name=a.name, resume=a.resume, lr0=a.lr0,
+        warmup_epochs=a.warmup_epochs, cache=a.cache or False,
+    )
+    print(json.dumps(asdict(res), indent=2))
+    shutil.copy(res.results_csv, a.out / f"{a.name}-results.csv") if Path(res.results_csv).exists() else None
+
+
+if __name__ == "__main__":
+    main()

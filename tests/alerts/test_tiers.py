@@ -30,7 +30,8 @@ def test_default_tiers(severity: Severity, audience: Audience, expected: datetim
 
 def test_daily_digest_before_its_time_is_due_today() -> None:
     early = datetime(2026, 3, 1, 20, 0, tzinfo=UTC)  # 04:00 local
-    assert TierPolicy().due_at(Severity.YELLOW, Audience.SITE, early) == datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+    expected = datetime(2026, 3, 2, 0, 0, tzinfo=UTC)
+    assert TierPolicy().due_at(Severity.YELLOW, Audience.SITE, early) == expected
 
 
 def test_region_override_applies_to_its_subtree(tmp_path: Path) -> None:

@@ -21,6 +21,8 @@ app = typer.Typer(
 COMMAND_MODULES: tuple[str, ...] = (
     "api.commands.synth",
     "api.commands.demo",
+    "api.commands.run",
+    "api.commands.server",
 )
 
 for _name in COMMAND_MODULES:

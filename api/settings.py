@@ -33,6 +33,29 @@ class Settings(BaseSettings):
     mqtt_url: str = ""  # e.g. mqtt://127.0.0.1:1883 ; empty: MQTT off
     webhooks_enabled: bool = False
     log_level: str = "INFO"
+    # Review API (issue 7): password hashing cost, login throttling, uploads, escalation.
+    argon2_time_cost: int = Field(default=3, ge=1, le=20)
+    argon2_memory_kib: int = Field(default=65536, ge=1024, le=1048576)
+    argon2_parallelism: int = Field(default=2, ge=1, le=16)
+    login_max_failures: int = Field(default=5, ge=1, le=1000)
+    login_window_s: int = Field(default=300, ge=1, le=86400)
+    upload_max_bytes: int = Field(default=5_000_000, ge=1024, le=100_000_000)
+    upload_max_files: int = Field(default=5, ge=1, le=20)
+    upload_max_pixels: int = Field(default=40_000_000, ge=10_000, le=200_000_000)
+    escalation_interval_s: int = Field(default=300, ge=0, le=86400)  # 0: no periodic escalation
+    # Alerts (issue 9, docs/alerts.md): the demo has WebSocket only; MQTT needs BK_MQTT_URL,
+    # webhooks BK_WEBHOOKS_ENABLED=true. Private/loopback webhook targets need allow_networks.
+    alerts_dispatcher: Literal["inprocess", "external", "off"] = "inprocess"
+    alerts_poll_interval_s: float = Field(default=0.25, ge=0.01, le=60.0)
+    alerts_tiers_file: Path | None = None  # YAML per-region tier overrides; empty: defaults
+    mqtt_client_id: str = Field(default="brightkitchen-dispatcher", min_length=1, max_length=64)
+    webhook_allow_hosts: list[str] = Field(default_factory=list)  # empty: any public host
+    webhook_allow_networks: list[str] = Field(default_factory=list)  # CIDRs allowed although private
+    webhook_allow_http: bool = False
+    webhook_timeout_s: float = Field(default=10.0, gt=0, le=120)
+    webhook_retry_base_s: float = Field(default=5.0, gt=0, le=3600)
+    webhook_retry_max_delay_s: float = Field(default=3600.0, gt=0, le=86400)
+    webhook_give_up_after_s: float = Field(default=86400.0, gt=0, le=7 * 86400)
 
     @model_validator(mode="after")
     def _refuse_dev_secret(self) -> Settings:

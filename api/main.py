@@ -1,0 +1,88 @@
+"""``create_app(settings)``: the FastAPI app. Nothing connects at import time.
+
+``lifespan`` builds the services (engine, session factory, password hasher, tokens, login
+throttle) from the settings it was given and, when ``escalation_interval_s`` > 0, runs the
+overdue-rectification escalation periodically.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI, Request, status
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError
+
+from api.models import utcnow
+from api.review import escalate_overdue
+from api.routes import audit, auth, cameras, events, health, rectifications, sites, users
+from api.security import install_log_redaction
+from api.services import Services
+from api.settings import Settings
+
+log = logging.getLogger("api")
+API_PREFIX = "/api"
+
+
+def run_escalation(services: Services) -> int:
+    with services.session_factory() as session:
+        done = escalate_overdue(session, utcnow())
+        session.commit()
+    for e in done:
+        log.info("rectification %s escalated to level %d (%s)", e.rectification_id, e.level, e.region)
+    return len(done)
+
+
+async def escalation_loop(services: Services, interval_s: float) -> None:
+    while True:
+        await asyncio.sleep(interval_s)
+        try:
+            await asyncio.to_thread(run_escalation, services)
+        except Exception:  # keep the loop alive; the next round retries
+            log.exception("escalation round failed")
+
+
+def create_app(settings: Settings) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        install_log_redaction()
+        services = Services.build(settings)
+        app.state.services = services
+        task = None
+        if settings.escalation_interval_s > 0:
+            task = asyncio.create_task(escalation_loop(services, settings.escalation_interval_s))
+        try:
+            yield
+        finally:
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+            services.close()
+
+    app = FastAPI(
+        title="BrightKitchen review API",
+        version="1.0.0",
+        description="Regions, sites, cameras, violation events, review, rectification and audit.",
+        lifespan=lifespan,
+    )
+    for module in (health, auth, users, sites, cameras, events, rectifications, audit):
+        app.include_router(module.router, prefix=API_PREFIX)
+
+    @app.exception_handler(IntegrityError)
+    async def integrity_conflict(_: Request, exc: IntegrityError) -> JSONResponse:
+        log.warning("integrity error answered 409: %s", type(exc.orig).__name__)
+        return JSONResponse({"detail": "conflicts with existing data"}, status.HTTP_409_CONFLICT)
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for ``uvicorn --factory api.main:app_from_env`` (settings from BK_* variables)."""
+    from api.settings import get_settings
+
+    return create_app(get_settings())

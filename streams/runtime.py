@@ -1,0 +1,249 @@
+"""The camera runtime behind ``brightkitchen run --config sites.yaml``.
+
+``Runtime.start()`` is an ordered list of steps (detector, workers, watchdog, HTTP) and
+``stop()`` undoes them in reverse: workers first, so each pipeline finishes its frame and
+closes its open events and clips while the detector still answers, then the detector, the
+HTTP server and the sink. A SIGTERM handler only sets an event; ``run_forever`` does the stop.
+
+Threads: two per camera (reader, processor), one shared detector, one watchdog, one HTTP server.
+
+Example::
+
+    rt = Runtime(load_config("sites.yaml"), sink=JsonlEventSink("var/events.jsonl"))
+    rt.start()
+    print(rt.status())
+    rt.stop()
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from streams.config import RuntimeConfig
+from streams.detect import BatchingDetector, NullDetector
+from streams.sinks import JsonlEventSink
+from streams.sources import open_source, redact
+from streams.worker import CameraWorker, PipelineContext, PipelineFactory, SourceFactory
+from vision.detector import Detector
+from vision.sink import EventSink
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    def __init__(
+        self,
+        config: RuntimeConfig,
+        *,
+        sink: EventSink | None = None,
+        detector: Detector | None = None,
+        pipeline_factory: PipelineFactory | None = None,
+        source_factory: SourceFactory = open_source,
+        authorize: Any = None,
+    ) -> None:
+        self.config = config
+        if sink is None:
+            sink = JsonlEventSink(config.events_file or Path("var/events.jsonl"))
+        self.sink = sink
+        self._detector_model = detector
+        self.pipeline_factory = pipeline_factory
+        self.source_factory = source_factory
+        self.authorize = authorize
+        self.detector: BatchingDetector | None = None
+        self.workers: dict[str, CameraWorker] = {}
+        self.http_port: int | None = None
+        self._stop = threading.Event()
+        self._watchdog: threading.Thread | None = None
+        self._http: _HttpServer | None = None
+        self._started_mono = 0.0
+
+    # start / stop ---------------------------------------------------------------------------
+    def start(self) -> None:
+        self._started_mono = time.monotonic()
+        self._init_detector()
+        self._init_workers()
+        for w in self.workers.values():
+            w.start()
+        self._start_watchdog()
+        if self.config.http.enabled:
+            self._start_http()
+        log.info("runtime started: %d camera(s)", len(self.workers))
+
+    def _init_detector(self) -> None:
+        model = self._detector_model
+        if model is None:
+            model = load_detector(self.config.detector.profile)
+        cfg = self.config.detector
+        self.detector = BatchingDetector(model, max_batch=cfg.max_batch, max_wait_s=cfg.max_wait_ms / 1000)
+        self.detector.start()
+
+    def _init_workers(self) -> None:
+        assert self.detector is not None
+        factory = self.pipeline_factory or default_pipeline_factory()
+        for site, cam in self.config.cameras():
+            client = self.detector.client(cam.id)
+            pipeline = (
+                factory(PipelineContext(site, cam, client, self.sink, self.config.media_dir))
+                if factory
+                else None
+            )
+            self.workers[cam.id] = CameraWorker(
+                site,
+                cam,
+                self.config.camera_health(cam),
+                self.sink,
+                detector=client,
+                pipeline=pipeline,
+                source_factory=self.source_factory,
+            )
+
+    def _start_watchdog(self) -> None:
+        self._watchdog = threading.Thread(target=self._watch, name="watchdog", daemon=True)
+        self._watchdog.start()
+
+    def _watch(self) -> None:
+        last_status = 0.0
+        while not self._stop.wait(0.5):
+            for w in self.workers.values():
+                w.watchdog_tick()
+            if self.config.status_file and time.monotonic() - last_status >= 1.0:
+                last_status = time.monotonic()
+                self.write_status(self.config.status_file)
+
+    def _start_http(self) -> None:
+        from streams.live import LiveCamera, build_live_app
+
+        cams = {
+            cid: LiveCamera(cid, w.site.id, w.hub, w.site.public_live and w.camera.live, w.detector)
+            for cid, w in self.workers.items()
+            if w.camera.live
+        }
+        app = build_live_app(cams, status=self.status, authorize=self.authorize)
+        self._http = _HttpServer(app, self.config.http.host, self.config.http.port)
+        self.http_port = self._http.start()
+
+    def stop(self) -> None:
+        """Idempotent ordered shutdown; every open event and clip is finalized."""
+        if self._stop.is_set():
+            return
+        self._stop.set()
+        for w in self.workers.values():
+            w.stop()
+        if self._watchdog is not None:
+            self._watchdog.join(timeout=5)
+        if self.detector is not None:
+            self.detector.stop()
+        if self._http is not None:
+            self._http.stop()
+        if self.config.status_file:
+            self.write_status(self.config.status_file)
+        self.sink.close()
+        log.info("runtime stopped")
+
+    def run_forever(self) -> None:
+        """Start, then block until SIGTERM or SIGINT, then stop cleanly."""
+        stop_requested = threading.Event()
+
+        def _on_signal(signum: int, _frame: object) -> None:
+            log.info("signal %d: stopping", signum)
+            stop_requested.set()
+
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
+        self.start()
+        try:
+            while not stop_requested.wait(0.5):
+                pass
+        finally:
+            self.stop()
+
+    # status ---------------------------------------------------------------------------------
+    def status(self) -> dict[str, object]:
+        cams = {}
+        for cid, w in self.workers.items():
+            snap = w.health.snapshot().as_dict()
+            snap["site_id"] = w.site.id
+            snap["url"] = redact(w.camera.url)
+            snap["finished"] = w.finished
+            snap["offline_event"] = w.offline.event.id if w.offline.event else None
+            snap["tampered"] = None if w.tamper is None or w.tamper.cause is None else w.tamper.cause.value
+            cams[cid] = snap
+        det = self.detector.stats if self.detector else None
+        return {
+            "pid": os.getpid(),
+            "uptime_s": round(time.monotonic() - self._started_mono, 1),
+            "http_port": self.http_port,
+            "detector": {
+                "model_version": self.detector.model_version if self.detector else "",
+                "batches": det.batches if det else 0,
+                "images": det.images if det else 0,
+                "mean_batch": round(det.mean_batch, 2) if det else 0.0,
+                "busy_s": round(det.busy_s, 2) if det else 0.0,
+            },
+            "cameras": cams,
+        }
+
+    def write_status(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(json.dumps(self.status(), indent=1, default=str), encoding="utf-8")
+        tmp.replace(path)  # readers never see half a file
+
+
+def load_detector(profile: Path | None) -> Detector:
+    """The detector of a model profile; with no profile the runtime watches health only."""
+    if profile is None:
+        return NullDetector()
+    from vision import detector as vdet
+
+    loader = getattr(vdet, "load_detector", None)
+    if loader is None:
+        raise RuntimeError("this build has no model loader (vision.detector.load_detector)")
+    if not Path(profile).is_file():
+        raise FileNotFoundError(f"model profile not found: {profile}")
+    return loader(profile)  # type: ignore[no-any-return]
+
+
+def default_pipeline_factory() -> PipelineFactory | None:
+    """The vision layer's per-camera pipeline, when this build has one."""
+    try:
+        from streams.adapter import vision_pipeline_factory
+    except ImportError:  # pragma: no cover - vision pipeline not present in this build
+        return None
+    return vision_pipeline_factory
+
+
+class _HttpServer:
+    """uvicorn in a thread with its own event loop (aiortc peers live on that loop)."""
+
+    def __init__(self, app: Any, host: str, port: int) -> None:
+        import uvicorn
+
+        self.config = uvicorn.Config(app, host=host, port=port, log_level="warning", lifespan="on")
+        self.server = uvicorn.Server(self.config)
+        self._thread = threading.Thread(target=self._serve, name="http", daemon=True)
+
+    def _serve(self) -> None:
+        asyncio.run(self.server.serve())
+
+    def start(self) -> int:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("live-view HTTP server did not start (port in use?)")
+            time.sleep(0.02)
+        sock = self.server.servers[0].sockets[0]
+        return int(sock.getsockname()[1])
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self._thread.join(timeout=10)

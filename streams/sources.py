@@ -1,0 +1,322 @@
+"""Frame sources: a file, an RTSP stream or a USB webcam behind one small protocol.
+
+A source does one thing: hand out decoded ``vision.types.Frame`` values, or raise
+``SourceError`` when it cannot. Reconnecting, backoff and health live in ``streams.health`` and
+``streams.worker`` so every source kind survives drops the same way.
+
+Timestamps: a file's frames carry their presentation time (plus the loop offset when looping);
+live sources carry seconds on the monotonic clock since the source object was built, so ``ts_s``
+keeps increasing across reconnects and the rule engine never sees time run backwards.
+
+Example::
+
+    src = open_source(CameraSourceSpec(camera_id="cam-1", url="rtsp://127.0.0.1:8554/cam"))
+    src.open()
+    frame = src.read()  # Frame, or None at the end of a file played once
+    src.close()
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+from urllib.parse import urlsplit
+
+import av
+import av.container
+import cv2
+import numpy as np
+
+from vision.types import Frame
+
+
+class SourceError(RuntimeError):
+    """The source cannot give frames now (refused, stalled, broken stream, missing device)."""
+
+
+@runtime_checkable
+class FrameSource(Protocol):
+    """What a camera worker needs from a stream: open, read frames, close.
+
+    ``read`` returns ``None`` only when a finite source has ended for good (a file played once).
+    ``probe`` is a cheap reachability check used while waiting to reconnect; ``None`` = unknown.
+    """
+
+    camera_id: str
+    nominal_fps: float | None
+
+    def open(self) -> None: ...
+
+    def read(self) -> Frame | None: ...
+
+    def close(self) -> None: ...
+
+    def probe(self) -> bool | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class CameraSourceSpec:
+    """Everything needed to build a source; ``kind`` is inferred from the URL when empty."""
+
+    camera_id: str
+    url: str
+    kind: str = ""  # "file" | "rtsp" | "webcam"
+    loop: bool = False
+    realtime: bool = False
+    open_timeout_s: float = 5.0
+    read_timeout_s: float = 5.0
+    webcam_size_wh: tuple[int, int] | None = None
+
+
+def infer_kind(url: str) -> str:
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in ("rtsp", "rtsps"):
+        return "rtsp"
+    if scheme in ("v4l2", "webcam") or url.startswith("/dev/video"):
+        return "webcam"
+    if scheme in ("", "file"):
+        return "file"
+    raise ValueError(
+        f"unsupported camera URL scheme {scheme!r} in {url!r} (use rtsp://, a file path or /dev/videoN)"
+    )
+
+
+def open_source(spec: CameraSourceSpec) -> FrameSource:
+    kind = spec.kind or infer_kind(spec.url)
+    if kind == "file":
+        return FileSource(spec.camera_id, spec.url, loop=spec.loop, realtime=spec.realtime)
+    if kind == "rtsp":
+        return RtspSource(
+            spec.camera_id, spec.url, open_timeout_s=spec.open_timeout_s, read_timeout_s=spec.read_timeout_s
+        )
+    if kind == "webcam":
+        return WebcamSource(spec.camera_id, spec.url, size_wh=spec.webcam_size_wh)
+    raise ValueError(f"unknown source kind {kind!r} (file, rtsp or webcam)")
+
+
+class _PyAvDecoder:
+    """A demux+decode loop over one PyAV container, single-threaded to keep CPU per camera low."""
+
+    def __init__(self, container: av.container.InputContainer) -> None:
+        if not container.streams.video:
+            container.close()
+            raise SourceError("no video stream in the source")
+        self.container = container
+        self.stream = container.streams.video[0]
+        self.stream.thread_count = 1
+        self._frames: Iterator[av.VideoFrame] = container.decode(self.stream)
+
+    @property
+    def fps(self) -> float | None:
+        rate = self.stream.average_rate or self.stream.guessed_rate
+        return float(rate) if rate else None
+
+    def next(self) -> av.VideoFrame | None:
+        try:
+            return next(self._frames)
+        except StopIteration:
+            return None
+        except (av.FFmpegError, OSError) as exc:  # timeouts and broken streams alike
+            raise SourceError(f"decode failed: {exc}") from exc
+
+    def close(self) -> None:
+        try:
+            self.container.close()
+        except (av.FFmpegError, OSError):  # pragma: no cover - closing a broken stream
+            pass
+
+
+class FileSource:
+    """A video file, played once or looped, optionally paced at its own frame rate.
+
+    Pacing (``realtime=True``) makes a file behave like a camera for the runtime and tests:
+    a slow consumer then drops frames instead of slowing the "camera" down.
+    """
+
+    def __init__(self, camera_id: str, path: str, *, loop: bool = False, realtime: bool = False) -> None:
+        self.camera_id = camera_id
+        self.path = Path(path.removeprefix("file://"))
+        self.loop = loop
+        self.realtime = realtime
+        self.nominal_fps: float | None = None
+        self._dec: _PyAvDecoder | None = None
+        self._offset_s = 0.0
+        self._last_ts = 0.0
+        self._index = 0
+        self._t0 = 0.0
+
+    def open(self) -> None:
+        if not self.path.is_file():
+            raise SourceError(f"video file not found: {self.path}")
+        try:
+            self._dec = _PyAvDecoder(av.open(str(self.path)))
+        except av.FFmpegError as exc:
+            raise SourceError(f"cannot open {self.path}: {exc}") from exc
+        self.nominal_fps = self._dec.fps
+        self._t0 = time.monotonic() - self._last_ts if self.realtime else 0.0
+
+    def read(self) -> Frame | None:
+        if self._dec is None:
+            raise SourceError("source is not open")
+        vf = self._dec.next()
+        if vf is None and self.loop and self._index > 0:
+            self._offset_s = self._last_ts + 1.0 / (self.nominal_fps or 15.0)
+            self._dec.close()
+            self._dec = _PyAvDecoder(av.open(str(self.path)))
+            vf = self._dec.next()
+        if vf is None:
+            return None
+        ts = self._offset_s + float(vf.time or 0.0)
+        self._last_ts = ts
+        if self.realtime:
+            delay = self._t0 + ts - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+        frame = Frame(
+            self.camera_id,
+            ts,
+            np.asarray(vf.to_ndarray(format="bgr24"), dtype=np.uint8),
+            self._index,
+            time.time(),
+        )
+        self._index += 1
+        return frame
+
+    def close(self) -> None:
+        if self._dec is not None:
+            self._dec.close()
+            self._dec = None
+
+    def probe(self) -> bool | None:
+        return self.path.is_file()
+
+
+class RtspSource:
+    """An RTSP camera through FFmpeg (PyAV) over TCP.
+
+    Two timeouts notice a stalled stream well within 10 s: FFmpeg's socket I/O ``timeout``
+    option (microseconds) and PyAV's interrupt callback ``timeout=(open, read)`` which aborts a
+    blocked read. A dead server usually shows up at once as a closed TCP connection.
+    """
+
+    def __init__(
+        self, camera_id: str, url: str, *, open_timeout_s: float = 5.0, read_timeout_s: float = 5.0
+    ) -> None:
+        self.camera_id = camera_id
+        self.url = url
+        self.open_timeout_s = open_timeout_s
+        self.read_timeout_s = read_timeout_s
+        self.nominal_fps: float | None = None
+        self._dec: _PyAvDecoder | None = None
+        self._clock0 = time.monotonic()
+        self._index = 0
+
+    def open(self) -> None:
+        options = {
+            "rtsp_transport": "tcp",
+            "timeout": str(int(self.read_timeout_s * 1_000_000)),
+            "fflags": "nobuffer",
+            "flags": "low_delay",
+        }
+        try:
+            container = av.open(self.url, options=options, timeout=(self.open_timeout_s, self.read_timeout_s))
+        except (av.FFmpegError, OSError) as exc:
+            raise SourceError(f"cannot open {redact(self.url)}: {exc}") from exc
+        self._dec = _PyAvDecoder(container)
+        self.nominal_fps = self._dec.fps
+
+    def read(self) -> Frame | None:
+        if self._dec is None:
+            raise SourceError("source is not open")
+        vf = self._dec.next()
+        if vf is None:  # a live stream does not end: the server went away
+            raise SourceError("stream ended (server closed the connection)")
+        frame = Frame(
+            self.camera_id,
+            time.monotonic() - self._clock0,
+            np.asarray(vf.to_ndarray(format="bgr24"), dtype=np.uint8),
+            self._index,
+            time.time(),
+        )
+        self._index += 1
+        return frame
+
+    def close(self) -> None:
+        if self._dec is not None:
+            self._dec.close()
+            self._dec = None
+
+    def probe(self) -> bool | None:
+        """A TCP connect to the server: cheap enough to try every second while it is down."""
+        parts = urlsplit(self.url)
+        try:
+            with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 554), timeout=1.0):
+                return True
+        except OSError:
+            return False
+
+
+class WebcamSource:
+    """A USB webcam through OpenCV's V4L2 backend (``/dev/videoN`` or ``v4l2:///dev/videoN``)."""
+
+    def __init__(self, camera_id: str, device: str, *, size_wh: tuple[int, int] | None = None) -> None:
+        self.camera_id = camera_id
+        self.device = device.removeprefix("v4l2://").removeprefix("webcam://")
+        self.size_wh = size_wh
+        self.nominal_fps: float | None = None
+        self._cap: cv2.VideoCapture | None = None
+        self._clock0 = time.monotonic()
+        self._index = 0
+
+    def open(self) -> None:
+        if not Path(self.device).exists():
+            raise SourceError(f"webcam device {self.device} does not exist (is the camera plugged in?)")
+        cap = cv2.VideoCapture(self.device, cv2.CAP_V4L2)
+        if not cap.isOpened():
+            cap.release()
+            raise SourceError(f"cannot open webcam {self.device} through V4L2 (busy or no permission?)")
+        if self.size_wh:
+            cap.set(cv2.CAP_PROP_FRAME_WIDTH, self.size_wh[0])
+            cap.set(cv2.CAP_PROP_FRAME_HEIGHT, self.size_wh[1])
+        fps = cap.get(cv2.CAP_PROP_FPS)
+        self.nominal_fps = float(fps) if fps and fps > 0 else None
+        self._cap = cap
+
+    def read(self) -> Frame | None:
+        if self._cap is None:
+            raise SourceError("source is not open")
+        ok, image = self._cap.read()
+        if not ok or image is None:
+            raise SourceError(f"webcam {self.device} returned no frame (unplugged?)")
+        frame = Frame(
+            self.camera_id,
+            time.monotonic() - self._clock0,
+            np.ascontiguousarray(image, dtype=np.uint8),
+            self._index,
+            time.time(),
+        )
+        self._index += 1
+        return frame
+
+    def close(self) -> None:
+        if self._cap is not None:
+            self._cap.release()
+            self._cap = None
+
+    def probe(self) -> bool | None:
+        return Path(self.device).exists()
+
+
+def redact(url: str) -> str:
+    """Hide credentials in a camera URL before it reaches a log or a status page."""
+    parts = urlsplit(url)
+    if parts.password is None and parts.username is None:
+        return url
+    host = parts.hostname or ""
+    if parts.port:
+        host = f"{host}:{parts.port}"
+    return parts._replace(netloc=f"***@{host}").geturl()

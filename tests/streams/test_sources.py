@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from streams.sources import (
+    CameraSourceSpec,
+    FileSource,
+    RtspSource,
+    SourceError,
+    WebcamSource,
+    infer_kind,
+    open_source,
+    redact,
+)
+from streams.testing import RtspServer, free_port
+
+
+@pytest.mark.parametrize(
+    ("url", "kind"),
+    [
+        ("rtsp://10.0.0.5:554/sub", "rtsp"),
+        ("RTSPS://cam/main", "rtsp"),
+        ("/dev/video0", "webcam"),
+        ("v4l2:///dev/video2", "webcam"),
+        ("sample_videos/a.mp4", "file"),
+        ("file:///tmp/a.mp4", "file"),
+    ],
+)
+def test_infer_kind(url: str, kind: str) -> None:
+    assert infer_kind(url) == kind
+
+
+def test_unknown_scheme_is_a_clear_error() -> None:
+    with pytest.raises(ValueError, match="unsupported camera URL scheme 'http'"):
+        infer_kind("http://cam/video.mjpg")
+
+
+def test_redact_hides_credentials() -> None:
+    assert redact("rtsp://admin:secret@10.0.0.5:554/s") == "rtsp://***@10.0.0.5:554/s"
+    assert redact("rtsp://10.0.0.5/s") == "rtsp://10.0.0.5/s"
+
+
+def test_file_once_reads_every_frame_then_ends(pattern_clip: Path) -> None:
+    src = open_source(CameraSourceSpec("c1", str(pattern_clip), realtime=False))
+    src.open()
+    frames = []
+    while (f := src.read()) is not None:
+        frames.append(f)
+    src.close()
+    assert len(frames) == 90
+    assert frames[0].image.shape == (360, 640, 3) and frames[0].image.dtype == np.uint8
+    ts = [f.ts_s for f in frames]
+    assert ts == sorted(ts) and ts[-1] == pytest.approx(89 / 15, abs=0.01)
+    assert [f.index for f in frames] == list(range(90))
+
+
+def test_file_loop_keeps_time_increasing(pattern_clip: Path) -> None:
+    src = FileSource("c1", str(pattern_clip), loop=True)
+    src.open()
+    frames = [src.read() for _ in range(200)]
+    src.close()
+    ts = [f.ts_s for f in frames if f is not None]
+    assert len(ts) == 200
+    assert all(b > a for a, b in zip(ts, ts[1:], strict=False))
+    assert ts[-1] == pytest.approx(199 / 15, abs=0.02)
+
+
+def test_realtime_file_is_paced_like_a_camera(pattern_clip: Path) -> None:
+    src = FileSource("c1", str(pattern_clip), realtime=True)
+    src.open()
+    frames = [src.read() for _ in range(16)]
+    src.close()
+    walls = [f.wall_time for f in frames if f is not None and f.wall_time is not None]
+    assert walls[-1] - walls[0] >= 15 / 15 - 0.05  # never faster than the clip's own clock
+
+
+def test_missing_file_is_a_source_error(tmp_path: Path) -> None:
+    with pytest.raises(SourceError, match="not found"):
+        FileSource("c1", str(tmp_path / "nope.mp4")).open()
+
+
+def test_not_a_video_is_a_source_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"not a video at all" * 100)
+    with pytest.raises(SourceError):
+        FileSource("c1", str(bad)).open()
+
+
+def test_missing_webcam_is_a_clear_error() -> None:
+    device = "/dev/video97"
+    assert not Path(device).exists()
+    src = WebcamSource("c1", device)
+    with pytest.raises(SourceError, match="does not exist"):
+        src.open()
+    assert src.probe() is False
+
+
+def test_rtsp_reads_live_frames(rtsp_server: RtspServer) -> None:
+    src = RtspSource("c1", rtsp_server.url("cam0"))
+    src.open()
+    frames = [src.read() for _ in range(20)]
+    src.close()
+    assert all(f is not None and f.image.shape == (360, 640, 3) for f in frames)
+    ts = [f.ts_s for f in frames if f is not None]
+    assert all(b > a for a, b in zip(ts, ts[1:], strict=False))
+    assert src.nominal_fps == pytest.approx(15, abs=1)
+
+
+def test_rtsp_refused_is_a_source_error() -> None:
+    src = RtspSource("c1", f"rtsp://127.0.0.1:{free_port()}/x", open_timeout_s=3)
+    with pytest.raises(SourceError, match="cannot open"):
+        src.open()
+    assert src.probe() is False
+
+
+def test_rtsp_stall_is_noticed_by_the_read_timeout(rtsp_server: RtspServer) -> None:
+    """A frozen server keeps the TCP connection open and sends nothing: the read must give up."""
+    src = RtspSource("c1", rtsp_server.url("cam0"), read_timeout_s=3)
+    src.open()
+    assert src.read() is not None
+    rtsp_server.pause()
+    t0 = time.monotonic()
+    with pytest.raises(SourceError):
+        for _ in range(1000):  # frames already buffered come out first
+            src.read()
+    noticed_s = time.monotonic() - t0
+    rtsp_server.resume()
+    src.close()
+    assert noticed_s < 10  # the issue's bound on stall detection

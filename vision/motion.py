@@ -67,7 +67,7 @@ class MotionGate:
         k_sigma: float = 5.0,
         min_threshold: float = 3.0,
         min_area_px: int = 6,
-        learn_rate: float = 0.05,
+        learn_rate: float = 0.1,
         recheck_s: float = 1.0,
     ) -> None:
         if scale < 1:

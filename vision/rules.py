@@ -73,6 +73,19 @@ class Observation:
     evidence_xyxy: BoxXYXY
 
 
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What shows an open event on one frame: its subject box, the deciding box, confidence.
+
+    The clip recorder keeps the frame with the most confident evidence as the event's snapshot.
+    """
+
+    event_id: str
+    confidence: float
+    subject_xyxy: BoxXYXY
+    evidence_xyxy: BoxXYXY
+
+
 @dataclass(slots=True)
 class _State:
     votes: deque[bool] = field(default_factory=lambda: deque(maxlen=5))
@@ -165,6 +178,7 @@ class RuleEngine:
         self.sample_every_s = sample_every_s
         self._states: dict[tuple[int, ViolationKind], _State] = {}
         self._last_ts = 0.0
+        self.evidence: list[Evidence] = []  # of the last evaluated frame, for open events
 
     @property
     def open_events(self) -> list[ViolationEvent]:
@@ -175,6 +189,13 @@ class RuleEngine:
         """Whether any run or event is in progress (the detector should keep running)."""
         return any(s.run_start_s is not None or s.event is not None for s in self._states.values())
 
+    def has_pending_except(self, kinds: frozenset[ViolationKind]) -> bool:
+        """Whether a run or event of a kind outside ``kinds`` is in progress."""
+        return any(
+            (s.run_start_s is not None or s.event is not None) and kind not in kinds
+            for (_, kind), s in self._states.items()
+        )
+
     def evaluate(
         self,
         ts_s: float,
@@ -184,6 +205,7 @@ class RuleEngine:
     ) -> list[ViolationEvent]:
         """Observe ``subjects`` at ``ts_s``; return the events that opened, updated or closed."""
         self._last_ts = ts_s
+        self.evidence = []
         emitted = self._close_expired(ts_s)
         for subject in subjects:
             for obs in observe(subject, self.rules, frame_wh, wall):
@@ -216,8 +238,14 @@ class RuleEngine:
         state.last_true_s = ts
         params = self.rules.params(obs.kind)
         if state.event is None:
-            return self._maybe_open(ts, obs, state, params.min_duration_s, params.cooldown_s)
-        return self._extend(ts, obs, state)
+            out = self._maybe_open(ts, obs, state, params.min_duration_s, params.cooldown_s)
+        else:
+            out = self._extend(ts, obs, state)
+        if state.event is not None:
+            self.evidence.append(
+                Evidence(state.event.id, obs.confidence, obs.subject_xyxy, obs.evidence_xyxy)
+            )
+        return out
 
     def _maybe_open(
         self, ts: float, obs: Observation, state: _State, min_duration_s: float, cooldown_s: float

@@ -45,10 +45,9 @@ def test_small_low_contrast_blob_moving_is_seen(level: int, sigma: float, blob_b
     quiet, active = decisions[1:10], decisions[10:]
     assert all(d.reason is GateReason.QUIET for d in quiet), [d.reason for d in quiet]
     assert all(d.run_detector and d.reason is GateReason.MOTION for d in active)
-    # the motion box sits on the blob
-    x1, y1, x2, y2 = active[-1].boxes[0]
-    assert x1 <= 300 + 18 + 8 and x2 >= 300 + 18 and y1 <= 205 and y2 >= 200
-    assert len(active[-1].boxes) == 1
+    # a motion box sits on the blob's last position (x 318..326, y 200..205); its trail may add one
+    assert any(x1 <= 318 and x2 >= 326 and y1 <= 200 and y2 >= 205 for x1, y1, x2, y2 in active[-1].boxes)
+    assert len(active[-1].boxes) <= 2
 
 
 def test_pure_noise_stays_quiet_and_rechecks_periodically() -> None:

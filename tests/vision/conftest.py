@@ -1,0 +1,132 @@
+"""Helpers for the pipeline tests: videos drawn here, a colour-box detector, an ffprobe check.
+
+``ColourDetector`` is a real (if simple) ``Detector``: it finds solid colour rectangles by
+thresholding, so the pipeline can be tested end to end on real encoded video without a model.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import cv2
+import numpy as np
+import numpy.typing as npt
+import pytest
+import supervision as sv
+
+from vision.kinds import CLASS_NAMES
+
+# class -> BGR colour used to draw it (saturated, far apart, survive H.264)
+COLOURS: dict[str, tuple[int, int, int]] = {
+    "person": (200, 60, 60),  # blue-ish
+    "head_bare": (40, 200, 230),  # yellow
+    "head_hat": (240, 240, 240),  # white
+    "rat": (40, 40, 200),  # red
+    "bin_open": (40, 180, 40),  # green
+}
+
+Draw = Callable[[int], list[tuple[str, tuple[int, int, int, int]]]]
+
+
+def draw_frame(
+    boxes: Sequence[tuple[str, tuple[int, int, int, int]]], w: int = 320, h: int = 240
+) -> np.ndarray:
+    img = np.full((h, w, 3), 110, dtype=np.uint8)
+    for cls, (x1, y1, x2, y2) in boxes:
+        cv2.rectangle(img, (x1, y1), (x2, y2), COLOURS[cls], -1)
+    return img
+
+
+def write_video(path: Path, n: int, draw: Draw, *, fps: int = 10, w: int = 320, h: int = 240) -> Path:
+    with av.open(str(path), "w", options={"movflags": "+faststart"}) as c:
+        s = c.add_stream("libx264", rate=fps)
+        s.width, s.height, s.pix_fmt = w, h, "yuv420p"
+        s.options = {"preset": "ultrafast", "crf": "18"}
+        for i in range(n):
+            frame = av.VideoFrame.from_ndarray(draw_frame(draw(i), w, h), format="bgr24")
+            frame.pts = i
+            frame.time_base = Fraction(1, fps)
+            for p in s.encode(frame):
+                c.mux(p)
+        for p in s.encode():
+            c.mux(p)
+    return path
+
+
+class ColourDetector:
+    """Finds the solid rectangles of ``COLOURS`` (nested ones too: a head on a person)."""
+
+    class_names = CLASS_NAMES
+    model_version = "colour-test-1"
+
+    def __init__(self) -> None:
+        self.calls = 0
+        self.images = 0
+
+    def detect(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[sv.Detections]:
+        self.calls += 1
+        self.images += len(images)
+        return [self._one(img) for img in images]
+
+    def _one(self, img: npt.NDArray[np.uint8]) -> sv.Detections:
+        boxes, names = [], []
+        for cls, colour in COLOURS.items():
+            diff = np.abs(img.astype(np.int16) - np.array(colour, dtype=np.int16)).max(axis=2)
+            mask = (diff < 30).astype(np.uint8)
+            count, _, stats, _ = cv2.connectedComponentsWithStats(mask)
+            for i in range(1, count):
+                x, y, w, h, area = stats[i]
+                if area >= 12:
+                    boxes.append([x, y, x + w, y + h])
+                    names.append(cls)
+        if not boxes:
+            return sv.Detections.empty()
+        return sv.Detections(
+            xyxy=np.array(boxes, dtype=np.float32),
+            confidence=np.full(len(boxes), 0.9, dtype=np.float32),
+            class_id=np.array([CLASS_NAMES.index(n) for n in names]),
+            data={"class_name": np.array(names)},
+        )
+
+
+def ffprobe(path: Path) -> dict:
+    out = subprocess.run(
+        ["ffprobe", "-v", "error", "-show_streams", "-show_format", "-of", "json", str(path)],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return json.loads(out.stdout)
+
+
+def moov_before_mdat(path: Path) -> bool:
+    data = path.read_bytes()
+    pos, order = 0, []
+    while pos + 8 <= len(data):
+        size = int.from_bytes(data[pos : pos + 4], "big")
+        order.append(data[pos + 4 : pos + 8])
+        if size < 8:
+            break
+        pos += size
+    return b"moov" in order and b"mdat" in order and order.index(b"moov") < order.index(b"mdat")
+
+
+def assert_browser_clip(path: Path, min_frames: int = 1) -> dict:
+    """The clip plays in Chromium: H.264, yuv420p, faststart; and has frames."""
+    info = ffprobe(path)
+    (video,) = [s for s in info["streams"] if s["codec_type"] == "video"]
+    assert video["codec_name"] == "h264"
+    assert video["pix_fmt"] == "yuv420p"
+    assert int(video["nb_frames"]) >= min_frames
+    assert moov_before_mdat(path), f"{path} is not faststart"
+    return video
+
+
+@pytest.fixture
+def colour_detector() -> ColourDetector:
+    return ColourDetector()

@@ -1,0 +1,111 @@
+"""Clips and snapshots: real MP4 files checked with ffprobe, pre/post-roll, shutdown finalization."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+
+from tests.vision.conftest import assert_browser_clip, draw_frame
+from vision.clips import ClipRecorder, FrameRing, annotate
+from vision.kinds import Severity, ViolationKind
+from vision.rules import Evidence
+from vision.types import EventPhase, Frame, ViolationEvent
+
+FPS = 10.0
+BOX = (100.0, 60.0, 160.0, 200.0)
+
+
+def frame(i: int) -> Frame:
+    x = 20 + 2 * i
+    return Frame("cam", i / FPS, draw_frame([("rat", (x, 100, x + 30, 120))]), i)
+
+
+def event(phase: EventPhase, start: float = 2.0, end: float | None = None) -> ViolationEvent:
+    return ViolationEvent(
+        kind=ViolationKind.RODENT,
+        severity=Severity.RED,
+        camera_id="cam",
+        track_id=3,
+        started_s=start,
+        updated_s=start,
+        confidence=0.8,
+        xyxy=BOX,
+        id="e1",
+        ended_s=end,
+        phase=phase,
+    )
+
+
+def test_ring_keeps_only_the_last_seconds_compressed() -> None:
+    ring = FrameRing(2.0)
+    for i in range(50):
+        ring.push(frame(i))
+    kept = ring.since(0.0)
+    assert 1.9 <= kept[-1][0] - kept[0][0] <= 2.0
+    assert kept[-1][0] == pytest.approx(4.9)
+    assert ring.nbytes < len(kept) * 320 * 240 * 3 / 10  # JPEG, not raw
+    assert kept[-1][1].shape == (240, 320, 3)
+
+
+def run_recorder(tmp_path: Path, n: int, script: dict[int, ViolationEvent], close_at_end: bool = True):
+    rec = ClipRecorder(tmp_path, fps=FPS, pre_roll_s=1.0, post_roll_s=1.0)
+    ready: list[ViolationEvent] = []
+    for i in range(n):
+        f = frame(i)
+        evs = [script[i]] if i in script else []
+        evidence = [Evidence("e1", 0.5 + 0.01 * i, BOX, (110.0, 60.0, 140.0, 90.0))] if 20 <= i <= 40 else []
+        ready += rec.handle(f, evs, evidence)
+    if close_at_end:
+        ready += rec.close()
+    return rec, ready
+
+
+def test_clip_has_pre_and_post_roll_and_plays_in_browsers(tmp_path: Path) -> None:
+    # event runs 2.0 .. 4.0 s, opens at 2.5 s (frame 25), closes at frame 45 (ended 4.0)
+    script = {25: event(EventPhase.OPEN), 45: event(EventPhase.CLOSE, end=4.0)}
+    rec, ready = run_recorder(tmp_path, 80, script, close_at_end=False)
+    phases = [e.phase for e in ready]
+    assert phases == [EventPhase.OPEN, EventPhase.CLOSE]
+    opened, closed = ready
+    assert opened.snapshot_path and Path(opened.snapshot_path).exists() and opened.clip_path is None
+    assert closed.clip_path and Path(closed.clip_path).exists()
+    video = assert_browser_clip(Path(closed.clip_path))
+    # frames from 1.0 s (start - pre-roll) to 5.0 s (end + post-roll) at 10 fps
+    assert int(video["nb_frames"]) == pytest.approx(41, abs=1)
+    assert float(video["duration"]) == pytest.approx(4.0, abs=0.25)
+    assert not rec.recording
+
+
+def test_open_event_at_shutdown_gets_a_finalized_clip(tmp_path: Path) -> None:
+    rec, ready = run_recorder(tmp_path, 35, {25: event(EventPhase.OPEN)}, close_at_end=False)
+    closing = dataclasses.replace(event(EventPhase.CLOSE, end=3.4))
+    done = rec.close([closing])
+    assert [e.phase for e in done] == [EventPhase.CLOSE]
+    clip = Path(done[0].clip_path or "")
+    assert_browser_clip(clip, min_frames=20)
+    assert done[0].snapshot_path and Path(done[0].snapshot_path).stat().st_size > 1000
+    assert [p.suffix for p in sorted(tmp_path.iterdir())] == [".jpg", ".mp4"]  # no temp files left
+
+
+def test_snapshot_is_the_most_confident_frame_annotated(tmp_path: Path) -> None:
+    script = {25: event(EventPhase.OPEN), 60: event(EventPhase.CLOSE, end=4.0)}
+    _, ready = run_recorder(tmp_path, 80, script)
+    snap = cv2.imread(ready[-1].snapshot_path or "")
+    best = frame(40).image  # evidence confidence grows with i up to frame 40
+    assert snap.shape == best.shape
+    # the rat drawn in frame 40 (x 100..130) is where the snapshot shows it
+    assert np.abs(snap[110, 112].astype(int) - best[110, 112].astype(int)).max() < 40
+    # and the red box of a red-severity event is drawn on the subject's left edge
+    b, g, r = snap[130, 100]
+    assert r > 150 and g < 100
+
+
+def test_annotate_does_not_touch_the_input() -> None:
+    img = draw_frame([])
+    before = img.copy()
+    out = annotate(img, event(EventPhase.OPEN), Evidence("e1", 0.9, BOX, BOX), 2.0)
+    assert np.array_equal(img, before) and not np.array_equal(out, before)

@@ -1,0 +1,229 @@
+"""The pipeline end to end on real encoded video, with a colour-box detector instead of a model."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.vision.conftest import ColourDetector, assert_browser_clip, draw_frame, write_video
+from vision.decode import VideoError
+from vision.pipeline import CameraPipeline, CameraSetup, FileResult, FrameSizeError, process_batch, run_file
+from vision.sinks import JsonlSink, read_events
+from vision.types import Frame
+
+
+def scene(i: int) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """18 s at 10 fps: a person bare-headed 1-6 s then with a hat; a rat runs 7-9 s."""
+    boxes: list[tuple[str, tuple[int, int, int, int]]] = []
+    if i < 100:
+        x = 30 + i
+        boxes.append(("person", (x, 40, x + 40, 200)))
+        if 10 <= i < 60:
+            boxes.append(("head_bare", (x + 10, 44, x + 30, 64)))
+        elif i >= 60:
+            boxes.append(("head_hat", (x + 10, 44, x + 30, 64)))
+    if 70 <= i < 90:
+        rx = 10 + 8 * (i - 70)
+        boxes.append(("rat", (rx, 215, rx + 14, 225)))
+    return boxes
+
+
+@pytest.fixture(scope="module")
+def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_video(tmp_path_factory.mktemp("v") / "kitchen.mp4", 180, scene)
+
+
+def analyze(video: Path, out: Path, detector: ColourDetector) -> FileResult:
+    sink = JsonlSink(out / video.stem)
+    setup = CameraSetup(camera_id="cam-test", media_dir=out / video.stem)
+    return run_file(video, detector, sink, setup)
+
+
+def test_file_to_events_with_clips(video: Path, tmp_path: Path, colour_detector: ColourDetector) -> None:
+    result = analyze(video, tmp_path, colour_detector)
+    assert result.error is None and result.frames == 180
+    got = sorted((e.kind.value, e.started_s, e.ended_s) for e in result.events)
+    # a new track is confirmed on its second frame: starts may be one frame (0.1 s) late
+    assert [g[0] for g in got] == ["no_hat", "rodent"]
+    assert got[0][1:] == (pytest.approx(1.0, abs=0.11), pytest.approx(5.9, abs=0.01))
+    assert got[1][1:] == (pytest.approx(7.0, abs=0.11), pytest.approx(8.9, abs=0.01))
+    lines = read_events(tmp_path / "kitchen" / "events.jsonl")
+    assert sorted(r["kind"] for r in lines) == ["no_hat", "rodent"]
+    for rec in lines:
+        assert rec["severity"] in ("orange", "red") and rec["model_version"] == "colour-test-1"
+        assert rec["rule_version"].startswith("rules-") and rec["track_boxes"]
+        assert_browser_clip(Path(rec["clip"]), min_frames=30)
+        assert Path(rec["snapshot"]).stat().st_size > 1000
+    # the quiet tail (nobody in the picture) cost no inference beyond the periodic recheck
+    assert result.detect_fraction < 0.95
+    assert colour_detector.images == round(result.detect_fraction * 180)
+
+
+def test_events_jsonl_paths_are_relative(
+    video: Path, tmp_path: Path, colour_detector: ColourDetector
+) -> None:
+    analyze(video, tmp_path, colour_detector)
+    raw = [json.loads(x) for x in (tmp_path / "kitchen" / "events.jsonl").read_text().splitlines()]
+    assert all(not Path(r["clip"]).is_absolute() and (tmp_path / "kitchen" / r["clip"]).exists() for r in raw)
+    required = {"id", "kind", "severity", "start_s", "end_s", "track_id", "clip", "snapshot", "confidence"}
+    assert all(required <= r.keys() for r in raw)
+
+
+def test_batch_of_two_cameras_one_detector_call_per_step(tmp_path: Path) -> None:
+    det = ColourDetector()
+    pipes = [
+        CameraPipeline(CameraSetup(camera_id=c, media_dir=tmp_path / c, fps=10), det, JsonlSink(tmp_path / c))
+        for c in ("a", "b")
+    ]
+    for i in range(95):
+        img = draw_frame(scene(i))
+        process_batch([(p, Frame(p.setup.camera_id, i / 10, img, i)) for p in pipes])
+    closed = [e for p in pipes for e in p.close()] + [e for p in pipes for e in p.closed]
+    assert {(e.camera_id, e.kind.value) for e in closed} == {
+        ("a", "no_hat"),
+        ("a", "rodent"),
+        ("b", "no_hat"),
+        ("b", "rodent"),
+    }
+    assert det.calls <= 95 and det.images >= det.calls  # both cameras' frames went in shared calls
+
+
+def test_frame_of_wrong_size_is_refused(tmp_path: Path) -> None:
+    pipe = CameraPipeline(CameraSetup("c", tmp_path), ColourDetector(), JsonlSink(tmp_path))
+    pipe.process(Frame("c", 0.0, np.zeros((240, 320, 3), np.uint8), 0))
+    with pytest.raises(FrameSizeError, match="frame 1 is 160x120, expected 320x240"):
+        pipe.process(Frame("c", 0.1, np.zeros((120, 160, 3), np.uint8), 1))
+    pipe.close()
+
+
+# --- bad input: one clear line naming the file, and what came before is kept -----------------
+
+
+def early_rat(i: int) -> list[tuple[str, tuple[int, int, int, int]]]:
+    return [("rat", (10 + 6 * i, 200, 24 + 6 * i, 210))] if i < 25 else []
+
+
+def test_bad_files_give_one_line_errors(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(np.random.default_rng(0).integers(0, 256, 40_000, dtype=np.uint8).tobytes())
+    audio = tmp_path / "audio.m4a"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "sine", "-t", "1", str(audio)], check=True)
+    cases = {
+        empty: "empty file (0 bytes)",
+        junk: "not a readable video",
+        audio: "no video stream",
+        tmp_path / "missing.mp4": "file not found",
+    }
+    for path, cause in cases.items():
+        with pytest.raises(VideoError) as err:
+            analyze(path, tmp_path / "out", ColourDetector())
+        msg = str(err.value)
+        assert msg.startswith(str(path)) and cause in msg and "\n" not in msg
+
+
+def test_unsupported_codec(tmp_path: Path) -> None:
+    avi = tmp_path / "odd.avi"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=10",
+            "-t",
+            "1",
+            "-c:v",
+            "mpeg4",
+            str(avi),
+        ],
+        check=True,
+    )
+    avi.write_bytes(avi.read_bytes().replace(b"FMP4", b"ZQZQ"))  # a FourCC no decoder knows
+    with pytest.raises(VideoError, match=r"odd\.avi: unsupported video codec"):
+        analyze(avi, tmp_path / "out", ColourDetector())
+
+
+def test_unfinished_mp4_without_index(tmp_path: Path) -> None:
+    src = tmp_path / "src.mp4"
+    subprocess.run(
+        [
+            "ffmpeg",
+            "-v",
+            "error",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc=size=160x120:rate=10",
+            "-t",
+            "3",
+            "-c:v",
+            "libx264",
+            str(src),
+        ],
+        check=True,
+    )
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(src.read_bytes()[: src.stat().st_size // 2])  # moov is at the end: gone
+    with pytest.raises(VideoError, match=r"cut\.mp4: truncated or unfinished MP4"):
+        analyze(cut, tmp_path / "out", ColourDetector())
+
+
+@pytest.mark.parametrize("damage", ["truncate", "corrupt"])
+def test_fault_midway_keeps_earlier_events_and_their_clips(tmp_path: Path, damage: str) -> None:
+    src = write_video(tmp_path / "src.mp4", 80, early_rat)
+    data = bytearray(src.read_bytes())
+    if damage == "truncate":
+        data = data[: int(len(data) * 0.75)]
+    else:
+        rng = np.random.default_rng(1)
+        for pos in range(int(len(data) * 0.7), len(data), 53):
+            data[pos] = int(rng.integers(256))
+    bad = tmp_path / f"{damage}.mp4"
+    bad.write_bytes(bytes(data))
+    with pytest.raises(VideoError) as err:
+        analyze(bad, tmp_path / "out", ColourDetector())
+    assert str(err.value).startswith(str(bad))
+    result = err.value.result
+    assert isinstance(result, FileResult) and result.error == str(err.value)
+    assert [e.kind.value for e in result.events] == ["rodent"]
+    lines = read_events(tmp_path / "out" / damage / "events.jsonl")
+    assert [r["kind"] for r in lines] == ["rodent"]
+    assert_browser_clip(Path(lines[0]["clip"]), min_frames=20)
+
+
+def test_resolution_change_midstream(tmp_path: Path) -> None:
+    parts = []
+    for name, size in (("a", "320x240"), ("b", "160x120")):
+        p = tmp_path / f"{name}.h264"
+        subprocess.run(
+            [
+                "ffmpeg",
+                "-v",
+                "error",
+                "-f",
+                "lavfi",
+                "-i",
+                f"testsrc=size={size}:rate=10",
+                "-t",
+                "1",
+                "-c:v",
+                "libx264",
+                "-pix_fmt",
+                "yuv420p",
+                str(p),
+            ],
+            check=True,
+        )
+        parts.append(p.read_bytes())
+    both = tmp_path / "both.h264"
+    both.write_bytes(b"".join(parts))
+    with pytest.raises(VideoError, match=r"both\.h264: frame 10 is 160x120, expected 320x240"):
+        analyze(both, tmp_path / "out", ColourDetector())

@@ -1,0 +1,300 @@
+"""Evidence media: a pre-roll ring of recent frames, MP4 clips per event, annotated snapshots.
+
+A regulator reviews an event by its clip, so the clip must start before the violation (pre-roll),
+run past its end (post-roll) and play in any browser: H.264, yuv420p, ``moov`` before ``mdat``
+(``movflags=+faststart``). Recent frames are kept JPEG-compressed (~30 kB for 640x360 instead of
+~700 kB raw) so eight cameras' worth of pre-roll fits in a few tens of MB.
+
+The recorder never leaves a half-written file behind on a clean stop: ``close`` finalizes every
+open clip (the post-roll is cut short) and hands back the events waiting for their media.
+
+Example::
+
+    recorder = ClipRecorder(Path("out/cam-1"), fps=15)
+    ready = recorder.handle(frame, events, evidence)   # call on every frame
+    ready += recorder.close()                          # at the end
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import deque
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from fractions import Fraction
+from pathlib import Path
+from typing import cast
+
+import av
+import cv2
+import numpy as np
+import numpy.typing as npt
+
+from vision.kinds import Severity
+from vision.rules import Evidence
+from vision.types import EventPhase, Frame, ViolationEvent
+
+BoxXYXY = tuple[float, float, float, float]
+SEVERITY_BGR: dict[Severity, tuple[int, int, int]] = {
+    Severity.RED: (40, 40, 230),
+    Severity.ORANGE: (0, 150, 255),
+    Severity.YELLOW: (0, 220, 240),
+}
+
+
+class FrameRing:
+    """The last ``seconds`` of frames as JPEG bytes (pre-roll for clips that start later)."""
+
+    def __init__(self, seconds: float, *, jpeg_quality: int = 80) -> None:
+        self.seconds = seconds
+        self.jpeg_quality = jpeg_quality
+        self._items: deque[tuple[float, bytes]] = deque()
+
+    def push(self, frame: Frame) -> None:
+        ok, buf = cv2.imencode(".jpg", frame.image, [cv2.IMWRITE_JPEG_QUALITY, self.jpeg_quality])
+        if not ok:
+            raise ValueError(f"cannot JPEG-encode frame {frame.index} of {frame.camera_id}")
+        self._items.append((frame.ts_s, buf.tobytes()))
+        while self._items and frame.ts_s - self._items[0][0] > self.seconds:
+            self._items.popleft()
+
+    def since(self, ts_s: float) -> list[tuple[float, npt.NDArray[np.uint8]]]:
+        """Decoded frames with ``ts >= ts_s``, oldest first."""
+        out: list[tuple[float, npt.NDArray[np.uint8]]] = []
+        for ts, data in self._items:
+            if ts >= ts_s:
+                img = cv2.imdecode(np.frombuffer(data, dtype=np.uint8), cv2.IMREAD_COLOR)
+                out.append((ts, cast(npt.NDArray[np.uint8], img)))
+        return out
+
+    @property
+    def nbytes(self) -> int:
+        return sum(len(d) for _, d in self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+class ClipWriter:
+    """One H.264 MP4 file; timestamps in ms from the first frame, so gaps and jitter are kept."""
+
+    def __init__(self, path: Path, size_wh: tuple[int, int], fps: float, *, preset: str = "veryfast") -> None:
+        self.path = path
+        self.width, self.height = size_wh[0] // 2 * 2, size_wh[1] // 2 * 2  # yuv420p needs even sizes
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._container = av.open(str(path), mode="w", options={"movflags": "+faststart"})
+        stream = self._container.add_stream("libx264", rate=Fraction(round(fps * 1000), 1000))
+        stream.width, stream.height = self.width, self.height
+        stream.pix_fmt = "yuv420p"
+        stream.options = {"preset": preset, "crf": "26"}
+        stream.codec_context.time_base = Fraction(1, 1000)
+        self._stream = stream
+        self._t0: float | None = None
+        self._last_pts = -1
+        self.frames = 0
+        self.closed = False
+
+    def write(self, ts_s: float, image: npt.NDArray[np.uint8]) -> None:
+        if self._t0 is None:
+            self._t0 = ts_s
+        pts = round((ts_s - self._t0) * 1000)
+        if pts <= self._last_pts:
+            return  # a repeated or out-of-order frame
+        img = image[: self.height, : self.width]
+        if img.shape[0] != self.height or img.shape[1] != self.width:
+            img = cast(npt.NDArray[np.uint8], cv2.resize(image, (self.width, self.height)))
+        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="bgr24")
+        frame.pts = pts
+        frame.time_base = Fraction(1, 1000)
+        for packet in self._stream.encode(frame):
+            self._container.mux(packet)
+        self._last_pts = pts
+        self.frames += 1
+
+    def close(self) -> None:
+        """Flush the encoder and write the index; the file is playable after this returns."""
+        if self.closed:
+            return
+        self.closed = True
+        for packet in self._stream.encode():
+            self._container.mux(packet)
+        self._container.close()
+
+
+def annotate(
+    image: npt.NDArray[np.uint8],
+    event: ViolationEvent,
+    evidence: Evidence,
+    ts_s: float,
+    wall: datetime | None = None,
+) -> npt.NDArray[np.uint8]:
+    """A copy of ``image`` with the subject and deciding boxes, the kind label and the time."""
+    out = image.copy()
+    colour = SEVERITY_BGR.get(event.severity, (255, 255, 255))
+
+    def rect(box: BoxXYXY, thickness: int) -> None:
+        p1, p2 = (int(box[0]), int(box[1])), (int(box[2]), int(box[3]))
+        cv2.rectangle(out, p1, p2, colour, thickness)
+
+    rect(evidence.subject_xyxy, 2)
+    if evidence.evidence_xyxy != evidence.subject_xyxy:
+        rect(evidence.evidence_xyxy, 1)
+    label = f"{event.kind.value} {evidence.confidence:.2f} #{event.track_id}"
+    x, y = int(evidence.subject_xyxy[0]), max(14, int(evidence.subject_xyxy[1]) - 4)
+    (tw, th), _ = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, 0.45, 1)
+    cv2.rectangle(out, (x, y - th - 4), (x + tw + 4, y + 2), colour, -1)
+    cv2.putText(out, label, (x + 2, y - 2), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 1, cv2.LINE_AA)
+    stamp = f"{event.camera_id}  t={ts_s:.1f}s"
+    if wall is not None:
+        stamp += "  " + wall.strftime("%Y-%m-%d %H:%M:%S")
+    h = out.shape[0]
+    cv2.putText(out, stamp, (6, h - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (0, 0, 0), 3, cv2.LINE_AA)
+    cv2.putText(out, stamp, (6, h - 8), cv2.FONT_HERSHEY_SIMPLEX, 0.45, (255, 255, 255), 1, cv2.LINE_AA)
+    return out
+
+
+@dataclass(slots=True)
+class _Recording:
+    event: ViolationEvent
+    writer: ClipWriter
+    snapshot: Path
+    best_confidence: float = -1.0
+    best_image: npt.NDArray[np.uint8] | None = None
+    best_evidence: Evidence | None = None
+    best_ts: float = 0.0
+    best_wall: datetime | None = None
+    stop_s: float | None = None  # write until this time (event end + post-roll)
+    closed_event: ViolationEvent | None = None
+
+
+class ClipRecorder:
+    """Writes a clip and a snapshot for every event of one camera.
+
+    ``handle`` returns events ready for the sink: an ``open`` event with its first snapshot, and
+    a ``close`` event only once its clip is finished (``post_roll_s`` after its end), so every
+    path a sink receives points at a complete file. ``update`` events pass straight through.
+    """
+
+    def __init__(
+        self,
+        media_dir: Path,
+        *,
+        fps: float = 15.0,
+        pre_roll_s: float = 5.0,
+        post_roll_s: float = 5.0,
+        max_clip_s: float = 300.0,
+        ring_extra_s: float = 6.0,
+        jpeg_quality: int = 80,
+    ) -> None:
+        self.media_dir = media_dir
+        self.fps = fps
+        self.pre_roll_s = pre_roll_s
+        self.post_roll_s = post_roll_s
+        self.max_clip_s = max_clip_s
+        # The event starts min_duration before it opens: keep that much more than the pre-roll.
+        self.ring = FrameRing(pre_roll_s + ring_extra_s, jpeg_quality=jpeg_quality)
+        self._recordings: dict[str, _Recording] = {}
+        self._finished: dict[str, tuple[str | None, str | None]] = {}
+
+    @property
+    def recording(self) -> bool:
+        return bool(self._recordings)
+
+    def handle(
+        self,
+        frame: Frame,
+        events: Sequence[ViolationEvent],
+        evidence: Sequence[Evidence] = (),
+        wall: datetime | None = None,
+    ) -> list[ViolationEvent]:
+        """Record ``frame``, start/stop clips for ``events``; return events ready to emit."""
+        ready: list[ViolationEvent] = []
+        for event in events:
+            if event.phase is EventPhase.OPEN:
+                self._start(frame, event)
+            elif event.phase is EventPhase.CLOSE:
+                ready.extend(self._stop(event, (event.ended_s or frame.ts_s) + self.post_roll_s))
+            else:
+                ready.append(event)
+        for ev in evidence:
+            self._offer_best(frame, ev, wall)
+        ready.extend(self._with_snapshot(e) for e in events if e.phase is EventPhase.OPEN)
+        for rec in self._recordings.values():
+            rec.writer.write(frame.ts_s, frame.image)
+        self.ring.push(frame)
+        ready.extend(self._finish_due(frame.ts_s))
+        return ready
+
+    def close(self, closing: Sequence[ViolationEvent] = ()) -> list[ViolationEvent]:
+        """Finalize every clip now (shutdown or end of input).
+
+        ``closing`` are the events the rule engine closed at the same moment (its ``flush``);
+        returns every event that is now complete with its media.
+        """
+        ready: list[ViolationEvent] = []
+        for event in closing:
+            ready.extend(self._stop(event, float("-inf")))
+        ready.extend(self._finish_due(float("inf")))
+        return ready
+
+    def _stop(self, event: ViolationEvent, stop_s: float) -> list[ViolationEvent]:
+        rec = self._recordings.get(event.id)
+        if rec is None:  # its clip was already cut (max length): attach what was written
+            clip, snap = self._finished.pop(event.id, (None, None))
+            return [dataclasses.replace(event, clip_path=clip, snapshot_path=snap)]
+        rec.stop_s = stop_s
+        rec.closed_event = event
+        return []
+
+    def _start(self, frame: Frame, event: ViolationEvent) -> None:
+        stem = f"{event.kind.value}-{event.started_s:08.2f}s-{event.id[:8]}"
+        writer = ClipWriter(self.media_dir / f"{stem}.mp4", frame.size_wh, self.fps)
+        for ts, img in self.ring.since(event.started_s - self.pre_roll_s):
+            writer.write(ts, img)
+        self._recordings[event.id] = _Recording(event, writer, self.media_dir / f"{stem}.jpg")
+
+    def _offer_best(self, frame: Frame, ev: Evidence, wall: datetime | None) -> None:
+        rec = self._recordings.get(ev.event_id)
+        if rec is None or rec.closed_event is not None or ev.confidence <= rec.best_confidence:
+            return
+        rec.best_confidence = ev.confidence
+        rec.best_image = frame.image.copy()
+        rec.best_evidence = ev
+        rec.best_ts = frame.ts_s
+        rec.best_wall = wall
+
+    def _write_snapshot(self, rec: _Recording, event: ViolationEvent) -> None:
+        if rec.best_image is None or rec.best_evidence is None:
+            return
+        img = annotate(rec.best_image, event, rec.best_evidence, rec.best_ts, rec.best_wall)
+        tmp = rec.snapshot.with_suffix(".tmp.jpg")
+        if not cv2.imwrite(str(tmp), img, [cv2.IMWRITE_JPEG_QUALITY, 90]):
+            raise OSError(f"cannot write snapshot {rec.snapshot}")
+        tmp.replace(rec.snapshot)  # a reader never sees half a JPEG
+
+    def _with_snapshot(self, event: ViolationEvent) -> ViolationEvent:
+        rec = self._recordings[event.id]
+        self._write_snapshot(rec, event)
+        has = rec.snapshot.exists()
+        return dataclasses.replace(event, snapshot_path=str(rec.snapshot) if has else None)
+
+    def _finish_due(self, ts_s: float) -> list[ViolationEvent]:
+        done: list[ViolationEvent] = []
+        for event_id, rec in list(self._recordings.items()):
+            too_long = ts_s - rec.event.started_s > self.max_clip_s
+            due = rec.stop_s is not None and ts_s >= rec.stop_s
+            if not (due or too_long):
+                continue
+            rec.writer.close()
+            del self._recordings[event_id]
+            event = rec.closed_event or rec.event
+            self._write_snapshot(rec, event)
+            snapshot = str(rec.snapshot) if rec.snapshot.exists() else None
+            if rec.closed_event is None:
+                # Still open (the clip hit its maximum length, or shutdown without a close):
+                # the file is complete and kept; the close will carry it.
+                self._finished[event_id] = (str(rec.writer.path), snapshot)
+                continue
+            done.append(dataclasses.replace(event, clip_path=str(rec.writer.path), snapshot_path=snapshot))
+        return done

@@ -1,0 +1,162 @@
+"""Read video files into ``Frame`` values, with one clear error per way a file can be bad.
+
+A regulator's upload or a camera export can be empty, cut off, not a video at all, in a codec we
+cannot decode, or change resolution midway. Each case raises ``VideoError`` whose message is
+one line naming the file and the cause; frames decoded before the fault have already been
+yielded, so the caller keeps everything found up to there.
+
+Example::
+
+    try:
+        for frame in read_frames(Path("kitchen.mp4"), camera_id="cam-1"):
+            ...
+    except VideoError as e:
+        print(e)   # kitchen.mp4: truncated: 212 of 300 frames decoded
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import av
+import av.error
+import numpy as np
+
+from vision.types import Frame
+
+
+class VideoError(Exception):
+    """A video that cannot be (fully) read; ``str(e)`` is ``"<path>: <cause>"``."""
+
+    def __init__(self, path: Path | str, cause: str) -> None:
+        super().__init__(f"{path}: {cause}")
+        self.path = str(path)
+        self.cause = cause
+        self.result: object | None = None  # what was found before the fault (pipeline.FileResult)
+
+
+@dataclass(frozen=True, slots=True)
+class VideoInfo:
+    width: int
+    height: int
+    fps: float
+    frames: int  # 0 when the container does not say
+    codec: str
+
+
+def _ffmpeg_cause(path: Path, err: Exception) -> str:
+    msg = getattr(err, "strerror", None) or str(err)
+    if _mp4_without_index(path):
+        return "truncated or unfinished MP4 (no moov index)"
+    return f"not a readable video ({msg})"
+
+
+def _mp4_without_index(path: Path) -> bool:
+    """An MP4/MOV (``ftyp`` first) whose top-level boxes hold no ``moov``: cut off while written."""
+    with path.open("rb") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[4:8] != b"ftyp":
+            return False
+        size, pos, total = int.from_bytes(head[:4], "big"), 0, path.stat().st_size
+        while 8 <= size and pos + size <= total:
+            pos += size
+            f.seek(pos)
+            box = f.read(16)
+            if len(box) < 8:
+                break
+            if box[4:8] == b"moov":
+                return False
+            size = int.from_bytes(box[:4], "big")
+            if size == 1 and len(box) == 16:
+                size = int.from_bytes(box[8:16], "big")
+        return True
+
+
+def probe(path: Path) -> VideoInfo:
+    """Open ``path`` just to check it and read its size, rate and codec."""
+    container = _open(path)
+    try:
+        stream = _video_stream(container, path)
+        return _info(stream)
+    finally:
+        container.close()
+
+
+def _open(path: Path) -> av.container.InputContainer:
+    if not path.exists():
+        raise VideoError(path, "file not found")
+    if path.is_dir():
+        raise VideoError(path, "is a directory, not a video file")
+    if path.stat().st_size == 0:
+        raise VideoError(path, "empty file (0 bytes)")
+    try:
+        return av.open(str(path), mode="r")
+    except av.error.FFmpegError as e:
+        raise VideoError(path, _ffmpeg_cause(path, e)) from e
+
+
+def _video_stream(container: av.container.InputContainer, path: Path) -> av.video.stream.VideoStream:
+    if not container.streams.video:
+        raise VideoError(path, "no video stream (audio or data only)")
+    stream = container.streams.video[0]
+    ctx = stream.codec_context
+    if ctx is None or ctx.codec is None or not ctx.codec.is_decoder:
+        name = ctx.name if ctx is not None else "unknown"
+        raise VideoError(path, f"unsupported video codec '{name}' (no decoder in this FFmpeg build)")
+    if not ctx.width or not ctx.height:
+        raise VideoError(path, f"video stream '{ctx.name}' has no frame size (damaged header)")
+    return stream
+
+
+def _info(stream: av.video.stream.VideoStream) -> VideoInfo:
+    rate = stream.average_rate or stream.base_rate or stream.guessed_rate
+    fps = float(rate) if rate else 15.0
+    ctx = stream.codec_context
+    return VideoInfo(int(ctx.width), int(ctx.height), fps, int(stream.frames or 0), ctx.name)
+
+
+def read_frames(path: Path, *, camera_id: str, info: VideoInfo | None = None) -> Iterator[Frame]:
+    """Decode every frame as BGR; raise ``VideoError`` on the first fault (after what came before).
+
+    ``ts_s`` is the presentation time from the stream start (falls back to index / fps).
+    A frame whose size differs from the first one is a fault: the pipeline's zones,
+    tracks and clips all assume one geometry per camera.
+    """
+    container = _open(path)
+    try:
+        stream = _video_stream(container, path)
+        info = info or _info(stream)
+        stream.thread_type = "AUTO"
+        yield from _decode(container, stream, path, camera_id, info)
+    finally:
+        container.close()
+
+
+def _decode(
+    container: av.container.InputContainer,
+    stream: av.video.stream.VideoStream,
+    path: Path,
+    camera_id: str,
+    info: VideoInfo,
+) -> Iterator[Frame]:
+    index = 0
+    t0: float | None = None
+    try:
+        for vf in container.decode(stream):
+            if vf.width != info.width or vf.height != info.height:
+                raise VideoError(
+                    path, f"frame {index} is {vf.width}x{vf.height}, expected {info.width}x{info.height}"
+                )
+            t = vf.time if vf.time is not None else index / info.fps
+            t0 = t if t0 is None else t0
+            image = np.ascontiguousarray(vf.to_ndarray(format="bgr24"))
+            yield Frame(camera_id=camera_id, ts_s=round(t - t0, 6), image=image, index=index)
+            index += 1
+    except av.error.FFmpegError as e:
+        raise VideoError(path, f"corrupt data after frame {index} ({getattr(e, 'strerror', e)})") from e
+    if index == 0:
+        raise VideoError(path, "no decodable frames")
+    if info.frames and index < info.frames - 1:
+        raise VideoError(path, f"truncated: {index} of {info.frames} frames decoded")

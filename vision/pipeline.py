@@ -1,0 +1,222 @@
+"""The camera pipeline: frame → motion gate → detector → tracker → rules → clips → sink.
+
+``CameraPipeline`` holds everything that belongs to one camera (gate, tracker, rule engine,
+clip recorder, sink); the detector is shared. Work per frame is split in two so frames of
+several cameras can share one batched ``detector.detect(images)`` call:
+
+1. ``gate(frame)`` decides whether this frame needs the detector;
+2. ``finish(frame, detections)`` tracks, applies the rules, records clips and emits events.
+
+``process_batch`` does both for a list of (pipeline, frame) pairs; ``CameraPipeline.process``
+is the one-camera shorthand. ``run_file`` runs a whole video file (see ``vision.decode`` for the
+errors it raises; events found before a fault are kept and their clips finalized).
+
+Example::
+
+    pipe = CameraPipeline(CameraSetup("cam-1", media_dir=Path("out/cam-1")), detector, sink)
+    for frame in read_frames(path, camera_id="cam-1"):
+        pipe.process(frame)
+    pipe.close()
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, tzinfo
+from pathlib import Path
+
+import supervision as sv
+
+from vision.clips import ClipRecorder
+from vision.decode import VideoError, VideoInfo, probe, read_frames
+from vision.detector import Detector
+from vision.kinds import ObjectClass, ViolationKind
+from vision.motion import MotionDecision, MotionGate
+from vision.rule_config import CameraRules
+from vision.rules import RuleEngine
+from vision.sink import EventSink
+from vision.tracking import CameraTracker
+from vision.types import EventPhase, Frame, ViolationEvent
+
+# Kinds whose subject does not move by itself: checked on the periodic recheck, not every frame.
+STATIC_KINDS = frozenset({ViolationKind.OPEN_BIN})
+MOVING_CLASSES = frozenset({ObjectClass.PERSON.value, ObjectClass.RAT.value, ObjectClass.COCKROACH.value})
+
+
+class FrameSizeError(ValueError):
+    """A camera's frame changed size: zones, tracks and clips assume one geometry."""
+
+
+@dataclass(frozen=True, slots=True)
+class CameraSetup:
+    """What the pipeline needs to know about one camera (or one video file)."""
+
+    camera_id: str
+    media_dir: Path
+    rules: CameraRules = field(default_factory=CameraRules)
+    recorded_at: datetime | None = None  # wall time of ts 0 (files); live frames carry their own
+    tz: tzinfo | None = None  # site time zone for live wall times (default: recorded_at's, or local)
+    fps: float = 15.0
+    pre_roll_s: float = 5.0
+    post_roll_s: float = 5.0
+    recheck_s: float = 1.0
+
+
+class CameraPipeline:
+    """One camera's stages around a shared detector; emits every event phase to ``sink``."""
+
+    def __init__(self, setup: CameraSetup, detector: Detector, sink: EventSink) -> None:
+        self.setup = setup
+        self.detector = detector
+        self.sink = sink
+        self.gate_ = MotionGate(zones=setup.rules.zones, recheck_s=setup.recheck_s)
+        self.tracker = CameraTracker(setup.camera_id, frame_rate=setup.fps)
+        self.rules = RuleEngine(setup.camera_id, setup.rules, model_version=detector.model_version)
+        self.recorder = ClipRecorder(
+            setup.media_dir,
+            fps=setup.fps,
+            pre_roll_s=setup.pre_roll_s,
+            post_roll_s=setup.post_roll_s,
+            ring_extra_s=max(setup.rules.params(k).min_duration_s for k in ViolationKind) + 1.0,
+        )
+        self._size: tuple[int, int] | None = None
+        self._last_moving_s = float("-inf")
+        self.tracker_lost_s = 1.5  # keep detecting this long after a person or pest was seen
+        self.frames = 0
+        self.closed: list[ViolationEvent] = []
+        self._is_closed = False
+
+    def gate(self, frame: Frame) -> MotionDecision:
+        """Check the frame's size and ask the motion gate whether to run the detector."""
+        if self._size is None:
+            self._size = frame.size_wh
+        elif frame.size_wh != self._size:
+            (w, h), (ew, eh) = frame.size_wh, self._size
+            raise FrameSizeError(
+                f"camera {frame.camera_id}: frame {frame.index} is {w}x{h}, expected {ew}x{eh}"
+            )
+        return self.gate_.check(frame, tracking=self._tracking(frame.ts_s))
+
+    def _tracking(self, ts_s: float) -> bool:
+        moving_recently = ts_s - self._last_moving_s < self.tracker_lost_s
+        pending = any(e.kind not in STATIC_KINDS for e in self.rules.open_events)
+        return moving_recently or pending or self.rules.has_pending_except(STATIC_KINDS)
+
+    def wall(self, frame: Frame) -> datetime | None:
+        if frame.wall_time is not None:
+            tz = self.setup.tz or (self.setup.recorded_at.tzinfo if self.setup.recorded_at else None)
+            return datetime.fromtimestamp(frame.wall_time, tz=tz)
+        if self.setup.recorded_at is not None:
+            return self.setup.recorded_at + timedelta(seconds=frame.ts_s)
+        return None
+
+    def finish(self, frame: Frame, detections: sv.Detections | None) -> list[ViolationEvent]:
+        """Track and apply rules (when the detector ran), record clips, emit ready events."""
+        self.frames += 1
+        wall = self.wall(frame)
+        events: list[ViolationEvent] = []
+        evidence = []
+        if detections is not None:
+            subjects = self.tracker.update(detections, ts_s=frame.ts_s)
+            if any(s.track.class_name in MOVING_CLASSES for s in subjects):
+                self._last_moving_s = frame.ts_s
+            events = self.rules.evaluate(frame.ts_s, subjects, frame.size_wh, wall)
+            evidence = self.rules.evidence
+        ready = self.recorder.handle(frame, events, evidence, wall)
+        self._emit(ready)
+        return ready
+
+    def process(self, frame: Frame) -> list[ViolationEvent]:
+        """Gate, detect (batch of one) and finish one frame."""
+        return process_batch([(self, frame)])
+
+    def close(self) -> list[ViolationEvent]:
+        """Close open events, finalize their clips, emit them and close the sink. Idempotent."""
+        if self._is_closed:
+            return []
+        self._is_closed = True
+        ready = self.recorder.close(self.rules.flush())
+        try:
+            self._emit(ready)
+        finally:
+            self.sink.close()
+        return ready
+
+    def _emit(self, events: Sequence[ViolationEvent]) -> None:
+        for event in events:
+            self.sink.emit(event)
+            if event.phase is EventPhase.CLOSE:
+                self.closed.append(event)
+
+    @property
+    def detect_fraction(self) -> float:
+        return self.gate_.detect_fraction
+
+
+def process_batch(items: Sequence[tuple[CameraPipeline, Frame]]) -> list[ViolationEvent]:
+    """One step for several cameras: gate each frame, one detector call for all that need it."""
+    need = [(pipe, frame) for pipe, frame in items if pipe.gate(frame).run_detector]
+    results: dict[int, sv.Detections] = {}
+    if need:
+        detector = need[0][0].detector
+        dets = detector.detect([frame.image for _, frame in need])
+        if len(dets) != len(need):
+            raise RuntimeError(f"detector returned {len(dets)} results for {len(need)} images")
+        results = {id(frame): d for (_, frame), d in zip(need, dets, strict=True)}
+    out: list[ViolationEvent] = []
+    for pipe, frame in items:
+        out.extend(pipe.finish(frame, results.get(id(frame))))
+    return out
+
+
+@dataclass(slots=True)
+class FileResult:
+    """What ``run_file`` found: closed events (with media), counts, and the fault if any."""
+
+    path: Path
+    events: list[ViolationEvent]
+    frames: int
+    detect_fraction: float
+    duration_s: float
+    error: str | None = None
+
+
+def run_file(
+    path: Path,
+    detector: Detector,
+    sink: EventSink,
+    setup: CameraSetup,
+    *,
+    progress: Callable[[int, VideoInfo], None] | None = None,
+) -> FileResult:
+    """Run the pipeline over a video file; on a fault finalize what was found, then raise.
+
+    Raises ``VideoError`` (bad file) with ``FileResult`` of the part before the fault attached
+    as ``e.result``; everything in it has been emitted to ``sink`` and its clips are complete.
+    """
+    info = probe(path)
+    if info.fps and abs(info.fps - setup.fps) > 0.01:
+        setup = replace(setup, fps=info.fps)
+    pipe = CameraPipeline(setup, detector, sink)
+    last_ts = 0.0
+    error: VideoError | None = None
+    try:
+        for frame in read_frames(path, camera_id=setup.camera_id, info=info):
+            pipe.process(frame)
+            last_ts = frame.ts_s
+            if progress is not None:
+                progress(pipe.frames, info)
+    except VideoError as e:
+        error = e
+    except FrameSizeError as e:
+        error = VideoError(path, str(e))
+    finally:
+        pipe.close()
+    result = FileResult(
+        path, pipe.closed, pipe.frames, pipe.detect_fraction, last_ts, str(error) if error else None
+    )
+    if error is not None:
+        error.result = result
+        raise error
+    return result

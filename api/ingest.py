@@ -25,6 +25,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from api import audit
+from api.alerts.triggers import on_event_ended, on_event_ingested
 from api.audit import Actor
 from api.db import make_engine, make_session_factory
 from api.media import copy_in, sha256_file
@@ -88,7 +89,10 @@ class DatabaseEventSink:
             if row is None:
                 row = self._insert(session, camera, ev)
             else:
+                was_open = row.ended_at is None
                 self._update(row, ev)
+                if was_open and row.ended_at is not None:
+                    on_event_ended(session, row, self._clock())  # alert outbox, same transaction
             for kind, path in ((MediaKind.CLIP, ev.clip_path), (MediaKind.SNAPSHOT, ev.snapshot_path)):
                 if path:
                     self._store_media(session, row, kind, Path(path))
@@ -132,6 +136,7 @@ class DatabaseEventSink:
             site_id=row.site_id,
             details={"kind": ev.kind.value, "camera": camera.key, "source_id": ev.id[:64]},
         )
+        on_event_ingested(session, row, self._clock())  # alert outbox, same transaction
         return row
 
     def _update(self, row: Event, ev: ViolationEvent) -> None:

@@ -17,6 +17,9 @@ from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError
 
+from api.alerts import admin as alerts_admin
+from api.alerts import routes as alerts_routes
+from api.alerts.service import AlertService
 from api.models import utcnow
 from api.review import escalate_overdue
 from api.routes import audit, auth, cameras, events, health, rectifications, sites, users
@@ -52,6 +55,9 @@ def create_app(settings: Settings) -> FastAPI:
         install_log_redaction()
         services = Services.build(settings)
         app.state.services = services
+        alerts = AlertService.build(settings, services.session_factory)  # WebSocket hub + dispatcher
+        app.state.alerts = alerts
+        alerts.start()
         task = None
         if settings.escalation_interval_s > 0:
             task = asyncio.create_task(escalation_loop(services, settings.escalation_interval_s))
@@ -62,6 +68,7 @@ def create_app(settings: Settings) -> FastAPI:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+            alerts.stop()
             services.close()
 
     app = FastAPI(
@@ -72,6 +79,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     for module in (health, auth, users, sites, cameras, events, rectifications, audit):
         app.include_router(module.router, prefix=API_PREFIX)
+    app.include_router(alerts_admin.router, prefix=API_PREFIX)
+    app.include_router(alerts_routes.router)  # /ws/alerts
 
     @app.exception_handler(IntegrityError)
     async def integrity_conflict(_: Request, exc: IntegrityError) -> JSONResponse:

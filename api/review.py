@@ -20,6 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api import audit
+from api.alerts.payload import Trigger
+from api.alerts.triggers import alert_event, alert_rectification
 from api.audit import Actor
 from api.models import (
     OPEN_RECTIFICATION,
@@ -63,6 +65,8 @@ def review_event(
         reason=reason,
         at=now,
     )
+    if event.status is EventStatus.CONFIRMED:
+        alert_event(session, event, Trigger.EVENT_CONFIRMED, now)  # alert outbox, same transaction
 
 
 def order_rectification(
@@ -104,6 +108,7 @@ def order_rectification(
         details={"event_id": str(event.id), "deadline_at": rect.deadline_at.isoformat()},
         at=now,
     )
+    alert_rectification(session, rect, Trigger.RECTIFICATION_ORDERED, now)  # alert outbox, same transaction
     return rect
 
 
@@ -199,6 +204,7 @@ def escalate_overdue(session: Session, now: datetime) -> list[Escalation]:
             details={"level": rect.escalation_level, "region_id": str(parent.id), "region": parent.name},
             at=now,
         )
+        alert_rectification(session, rect, Trigger.RECTIFICATION_OVERDUE, now)  # outbox, same transaction
         done.append(Escalation(str(rect.id), rect.escalation_level, parent.name))
     session.flush()
     return done

@@ -20,6 +20,11 @@ from api.models.rectification import Rectification, RectificationPhoto
 from api.models.site import Camera, Region, RuleOverride, Site, Zone
 from api.models.user import User
 
+# isort: split
+# The alert tables (issue 9) live in api/alerts/outbox.py on this same Base; importing them here
+# keeps Base.metadata (Alembic, test fixtures) complete whoever imports the models first.
+import api.alerts.outbox  # noqa: F401,E402
+
 __all__ = [
     "LEVEL_ORDER",
     "OPEN_RECTIFICATION",

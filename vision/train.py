@@ -17,7 +17,14 @@ from pathlib import Path
 
 # Augmentation chosen for small objects: little down-scaling so pests keep their pixels,
 # mosaic off for the last epochs so the model sees whole frames as the cameras do.
-SMALL_OBJECT_AUG = {"scale": 0.3, "mosaic": 1.0, "close_mosaic": 3, "degrees": 0.0, "fliplr": 0.5, "hsv_v": 0.5}
+SMALL_OBJECT_AUG = {
+    "scale": 0.3,
+    "mosaic": 1.0,
+    "close_mosaic": 3,
+    "degrees": 0.0,
+    "fliplr": 0.5,
+    "hsv_v": 0.5,
+}
 
 
 @dataclass
@@ -38,10 +45,22 @@ def _offline_patches() -> None:
 
 
 def train(
-    data: Path, model: str = "yolo11n.yaml", *, imgsz: int = 640, epochs: int = 60, batch: int = 16,
-    time_h: float | None = None, device: str = "cpu", workers: int = 2, out_dir: Path = Path("runs/train"),
-    name: str = "kitchen", resume: bool = False, lr0: float | None = None, warmup_epochs: float = 3.0,
-    cache: bool | str = False, seed: int = 0,
+    data: Path,
+    model: str = "yolo11n.yaml",
+    *,
+    imgsz: int = 640,
+    epochs: int = 60,
+    batch: int = 16,
+    time_h: float | None = None,
+    device: str = "cpu",
+    workers: int = 2,
+    out_dir: Path = Path("runs/train"),
+    name: str = "kitchen",
+    resume: bool = False,
+    lr0: float | None = None,
+    warmup_epochs: float = 3.0,
+    cache: bool | str = False,
+    seed: int = 0,
 ) -> TrainResult:
     from ultralytics import YOLO
 
@@ -57,9 +76,22 @@ def train(
     else:
         yolo = YOLO(model)
         kwargs: dict[str, object] = dict(
-            data=str(data), imgsz=imgsz, epochs=epochs, batch=batch, device=device, workers=workers,
-            project=str(out_dir.resolve()), name=name, exist_ok=True, plots=False, seed=seed,
-            deterministic=False, cache=cache, warmup_epochs=warmup_epochs, patience=1000, **SMALL_OBJECT_AUG,
+            data=str(data),
+            imgsz=imgsz,
+            epochs=epochs,
+            batch=batch,
+            device=device,
+            workers=workers,
+            project=str(out_dir.resolve()),
+            name=name,
+            exist_ok=True,
+            plots=False,
+            seed=seed,
+            deterministic=False,
+            cache=cache,
+            warmup_epochs=warmup_epochs,
+            patience=1000,
+            **SMALL_OBJECT_AUG,
         )
         if time_h:
             kwargs["time"] = time_h
@@ -79,7 +111,9 @@ def train(
         for k in ("metrics/mAP50(B)", "metrics/mAP50-95(B)", "metrics/precision(B)", "metrics/recall(B)"):
             if k in head:
                 metrics[k] = float(last_row[head.index(k)])
-    return TrainResult(str(weights), str(run_dir / "weights" / "last.pt"), str(csv), time.time() - t0, epochs_done, metrics)
+    return TrainResult(
+        str(weights), str(run_dir / "weights" / "last.pt"), str(csv), time.time() - t0, epochs_done, metrics
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -100,9 +134,20 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--resume", action="store_true")
     a = ap.parse_args(argv)
     res = train(
-        a.data, a.model, imgsz=a.imgsz, epochs=a.epochs, batch=a.batch, time_h=a.time_h, device=a.device,
-        workers=a.workers, out_dir=a.out, name=a.name, resume=a.resume, lr0=a.lr0,
-        warmup_epochs=a.warmup_epochs, cache=a.cache or False,
+        a.data,
+        a.model,
+        imgsz=a.imgsz,
+        epochs=a.epochs,
+        batch=a.batch,
+        time_h=a.time_h,
+        device=a.device,
+        workers=a.workers,
+        out_dir=a.out,
+        name=a.name,
+        resume=a.resume,
+        lr0=a.lr0,
+        warmup_epochs=a.warmup_epochs,
+        cache=a.cache or False,
     )
     print(json.dumps(asdict(res), indent=2))
     shutil.copy(res.results_csv, a.out / f"{a.name}-results.csv") if Path(res.results_csv).exists() else None

@@ -35,8 +35,15 @@ class Canvas:
         return int(self.img.shape[1])
 
     def ellipse(
-        self, c: Point, axes: Point, color: Color, oid: int = 0, angle: float = 0.0,
-        start: float = 0.0, end: float = 360.0, thickness: int = -1,
+        self,
+        c: Point,
+        axes: Point,
+        color: Color,
+        oid: int = 0,
+        angle: float = 0.0,
+        start: float = 0.0,
+        end: float = 360.0,
+        thickness: int = -1,
     ) -> None:
         ax = (max(1, int(round(axes[0] * _ONE))), max(1, int(round(axes[1] * _ONE))))
         cv2.ellipse(self.img, _p(c), ax, angle, start, end, color, thickness, cv2.LINE_AA, _SHIFT)

@@ -46,15 +46,19 @@ def _render_scene(args: tuple[str, int, int, Path, int]) -> int:
             x1, y1, x2, y2 = o.xyxy
             if x2 - x1 < 2 or y2 - y1 < 2:
                 continue
-            lines.append(
-                f"{CLASS_ID[o.cls]} {(x1 + x2) / 2 / W:.6f} {(y1 + y2) / 2 / H:.6f} {(x2 - x1) / W:.6f} {(y2 - y1) / H:.6f}"
-            )
+            cx, cy, bw, bh = (x1 + x2) / 2 / W, (y1 + y2) / 2 / H, (x2 - x1) / W, (y2 - y1) / H
+            lines.append(f"{CLASS_ID[o.cls]} {cx:.6f} {cy:.6f} {bw:.6f} {bh:.6f}")
         (lbl_dir / f"{name}.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
     return n_frames
 
 
 def write_dataset(
-    out: Path, images: int, *, val_fraction: float = 0.1, test_fraction: float = 0.1, workers: int = 2,
+    out: Path,
+    images: int,
+    *,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.1,
+    workers: int = 2,
     progress: Callable[[int, int], None] | None = None,
 ) -> Path:
     """Write ``out/{images,labels}/{train,val,test}`` and ``out/data.yaml``; returns the yaml path."""
@@ -69,7 +73,9 @@ def write_dataset(
         (out / "labels" / split).mkdir(parents=True, exist_ok=True)
         scenes = (n + FRAMES_PER_SCENE - 1) // FRAMES_PER_SCENE
         for s in range(scenes):
-            jobs.append((split, SPLIT_SEED_BASE[split] + s, min(FRAMES_PER_SCENE, n - s * FRAMES_PER_SCENE), out, 5))
+            jobs.append(
+                (split, SPLIT_SEED_BASE[split] + s, min(FRAMES_PER_SCENE, n - s * FRAMES_PER_SCENE), out, 5)
+            )
     done = 0
     total = sum(j[2] for j in jobs)
     if workers > 1:
@@ -84,7 +90,10 @@ def write_dataset(
             if progress:
                 progress(done, total)
     data = {
-        "path": str(out.resolve()), "train": "images/train", "val": "images/val", "test": "images/test",
+        "path": str(out.resolve()),
+        "train": "images/train",
+        "val": "images/val",
+        "test": "images/test",
         "names": dict(enumerate(CLASS_NAMES)),
     }
     yml = out / "data.yaml"

@@ -60,16 +60,20 @@ def build_scenario(spec: ScenarioSpec) -> Scenario:
     scene = build_scene(spec.scene, spec.seed, spec.width, spec.height)
     rng = np.random.default_rng([spec.seed, 1234, SCENE_KINDS.index(spec.scene)])
     T = spec.duration_s
-    sc = Scenario(scene=scene, seed=spec.seed, fps=spec.fps, duration_s=T, recorded_at=NIGHT if spec.night else DAY)
+    sc = Scenario(
+        scene=scene, seed=spec.seed, fps=spec.fps, duration_s=T, recorded_at=NIGHT if spec.night else DAY
+    )
     tid = 1
     roles: list[dict[str, object]] = []
     for _ in range(spec.staff):
         roles.append({"role": "staff"})
+
     # hand violations to distinct staff where possible
     def assign(key: str, n: int, value: object) -> None:
         free = [r for r in roles if r["role"] == "staff" and key not in r and len(r) <= 2]
         for r in (free or [r for r in roles if r["role"] == "staff"])[:n]:
             r[key] = value
+
     assign("no_hat", spec.no_hat, True)
     assign("mask", spec.no_mask, None)
     assign("street", spec.no_uniform, True)
@@ -83,7 +87,9 @@ def build_scenario(spec: ScenarioSpec) -> Scenario:
             mask = ["none", "under_nose", "chin"][int(rng.integers(3))]
         if r.get("action") == "smoke":
             mask = "chin"  # nobody smokes through a mask: it is pulled down
-        look: Look = random_look(rng, hat=not r.get("no_hat", False), mask=str(mask), uniform=not r.get("street", False))
+        look: Look = random_look(
+            rng, hat=not r.get("no_hat", False), mask=str(mask), uniform=not r.get("street", False)
+        )
         if spec.hard_negatives and rng.random() < 0.3 and r["role"] == "staff":
             look.holds = ["towel", "bowl", "mask"][int(rng.integers(3))]
             if look.holds == "mask" and look.mask != "ok":
@@ -95,11 +101,20 @@ def build_scenario(spec: ScenarioSpec) -> Scenario:
             actions = ["phone_ear" if rng.random() < 0.5 else "phone_look"]
         if r["role"] == "stranger":
             t0 = float(rng.uniform(0.5, T * 0.4))
-            segs = person_path(rng, scene, t0, min(T, t0 + rng.uniform(7, 12)), enter=True, leave=True,
-                               restricted=not spec.night)
+            segs = person_path(
+                rng,
+                scene,
+                t0,
+                min(T, t0 + rng.uniform(7, 12)),
+                enter=True,
+                leave=True,
+                restricted=not spec.night,
+            )
         else:
             first_stop = float(rng.uniform(0.0, 2.0))
-            segs = person_path(rng, scene, first_stop, T + 1, actions=actions, enter=rng.random() < 0.25)
+            segs = person_path(
+                rng, scene, first_stop, T + 1, actions=actions
+            )  # staff never cross a restricted door
         sc.persons.append(PersonActor(tid, str(r["role"]), look, segs))
         tid += 1
     for _ in range(spec.rats):
@@ -125,14 +140,18 @@ def build_scenario(spec: ScenarioSpec) -> Scenario:
     sc.effects = Effects(
         night=spec.night,
         noise_sigma=float(rng.uniform(2.0, 4.5)),
-        light_switches=[float(rng.uniform(T * 0.3, T * 0.6)), float(rng.uniform(T * 0.7, T * 0.9))] if spec.light_switch else [],
+        light_switches=[float(rng.uniform(T * 0.3, T * 0.6)), float(rng.uniform(T * 0.7, T * 0.9))]
+        if spec.light_switch
+        else [],
         shadows=spec.shadows,
         steam=bool(scene.stoves) and spec.hard_negatives,
     )
     return sc
 
 
-def random_spec(seed: int, *, scene: str | None = None, duration_s: float = 20.0, dense: bool = False) -> ScenarioSpec:
+def random_spec(
+    seed: int, *, scene: str | None = None, duration_s: float = 20.0, dense: bool = False
+) -> ScenarioSpec:
     """A random clip (datasets, held-out evaluation). ``dense`` packs more violations in."""
     rng = np.random.default_rng([seed, 77])
     kind = scene or SCENE_KINDS[int(rng.integers(len(SCENE_KINDS)))]
@@ -144,11 +163,21 @@ def random_spec(seed: int, *, scene: str | None = None, duration_s: float = 20.0
 
     night = bool(rng.random() < (0.2 if kind == "storage" else 0.06))
     return ScenarioSpec(
-        scene=kind, seed=seed, duration_s=duration_s, staff=staff,
-        no_hat=n(2), no_mask=n(2), no_uniform=n(1), smoking=n(1), phone=n(1),
+        scene=kind,
+        seed=seed,
+        duration_s=duration_s,
+        staff=staff,
+        no_hat=n(2),
+        no_mask=n(2),
+        no_uniform=n(1),
+        smoking=n(1),
+        phone=n(1),
         rats=int(rng.binomial(2, 0.55 if kind == "storage" else 0.35)),
         roaches=int(rng.binomial(3, 0.45)),
-        open_bins=int(rng.binomial(1, 0.5)), closed_bins=int(rng.binomial(1, 0.6)),
-        strangers=int(rng.binomial(1, 0.2)), night=night,
-        shadows=int(rng.integers(0, 3)), light_switch=bool(rng.random() < 0.2),
+        open_bins=int(rng.binomial(1, 0.5)),
+        closed_bins=int(rng.binomial(1, 0.6)),
+        strangers=int(rng.binomial(1, 0.2)),
+        night=night,
+        shadows=int(rng.integers(0, 3)),
+        light_switch=bool(rng.random() < 0.2),
     )

@@ -39,8 +39,10 @@ class GTEvent:
 
     def as_json(self) -> dict[str, Any]:
         return {
-            "kind": self.kind.value, "track_id": self.track_id,
-            "start_s": round(self.start_s, 3), "end_s": round(self.end_s, 3),
+            "kind": self.kind.value,
+            "track_id": self.track_id,
+            "start_s": round(self.start_s, 3),
+            "end_s": round(self.end_s, 3),
             "severity": DEFAULT_SEVERITY[self.kind].value,
         }
 
@@ -109,7 +111,8 @@ def ground_truth_doc(
     W, H = sc.scene.width, sc.scene.height
     start = datetime.fromisoformat(sc.recorded_at)
     conds = [
-        frame_conditions(objs, rules, start + timedelta(seconds=i / sc.fps), W, H) for i, objs in enumerate(frames)
+        frame_conditions(objs, rules, start + timedelta(seconds=i / sc.fps), W, H)
+        for i, objs in enumerate(frames)
     ]
     events = derive_events(conds, sc.fps, rules)
     tracks = [{"track_id": p.track_id, "class": "person", "role": p.role} for p in sc.persons]
@@ -118,21 +121,28 @@ def ground_truth_doc(
     return {
         "schema": SCHEMA_ID,
         "video": {
-            "file": video_file, "width": W, "height": H, "fps": sc.fps,
-            "frames": len(frames), "duration_s": round(len(frames) / sc.fps, 3),
+            "file": video_file,
+            "width": W,
+            "height": H,
+            "fps": sc.fps,
+            "frames": len(frames),
+            "duration_s": round(len(frames) / sc.fps, 3),
         },
         "scene": {"kind": sc.scene.kind, "seed": sc.seed, "night": sc.effects.night},
         "camera": {
-            "camera_id": camera_id, "recorded_at": sc.recorded_at,
+            "camera_id": camera_id,
+            "recorded_at": sc.recorded_at,
             "rules": json.loads(rules.model_dump_json(exclude={"overrides"})),
         },
         "classes": list(CLASS_NAMES),
         "tracks": tracks,
         "frames": [
             {
-                "index": i, "t_s": round(i / sc.fps, 4),
+                "index": i,
+                "t_s": round(i / sc.fps, 4),
                 "objects": [
-                    {"track_id": o.track_id, "class": o.cls.value, "xyxy": [round(v, 1) for v in o.xyxy]} for o in objs
+                    {"track_id": o.track_id, "class": o.cls.value, "xyxy": [round(v, 1) for v in o.xyxy]}
+                    for o in objs
                 ],
             }
             for i, objs in enumerate(frames)
@@ -143,7 +153,9 @@ def ground_truth_doc(
 
 def dump_json(doc: dict[str, Any], path: Path) -> None:
     """Stable, compact JSON: the same doc always gives the same bytes."""
-    path.write_text(json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n", encoding="utf-8")
+    path.write_text(
+        json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n", encoding="utf-8"
+    )
 
 
 def load_ground_truth(path: Path) -> dict[str, Any]:

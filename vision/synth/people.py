@@ -16,8 +16,22 @@ from vision.synth.canvas import Canvas, Color, Point, mix, shade
 PART_BODY, PART_HEAD, PART_FACE, PART_TORSO, PART_CIG, PART_PHONE = range(6)
 PARTS_PER_PERSON = 8
 
-SKIN: list[Color] = [(189, 214, 241), (160, 190, 225), (130, 170, 210), (100, 140, 190), (70, 105, 150), (50, 75, 110)]
-HAIR: list[Color] = [(20, 20, 25), (30, 40, 60), (40, 70, 110), (120, 170, 200), (150, 150, 150), (20, 30, 90)]
+SKIN: list[Color] = [
+    (189, 214, 241),
+    (160, 190, 225),
+    (130, 170, 210),
+    (100, 140, 190),
+    (70, 105, 150),
+    (50, 75, 110),
+]
+HAIR: list[Color] = [
+    (20, 20, 25),
+    (30, 40, 60),
+    (40, 70, 110),
+    (120, 170, 200),
+    (150, 150, 150),
+    (20, 30, 90),
+]
 HAT_STYLES = ("toque", "skullcap", "cap", "hairnet", "bouffant")
 UNIFORM_STYLES = ("chef_jacket", "apron_jacket", "work_coat")
 STREET_STYLES = ("tshirt", "striped", "plaid", "hoodie", "jacket")
@@ -69,7 +83,9 @@ def random_look(rng: np.random.Generator, *, hat: bool, mask: str, uniform: bool
     top = tuple(int(v) for v in rng.integers(30, 230, 3))
     if uniform:
         style = UNIFORM_STYLES[rng.integers(len(UNIFORM_STYLES))]
-        top = [(245, 245, 245), (240, 240, 235), (35, 35, 35), (200, 170, 120), (180, 180, 180)][rng.integers(5)]
+        top = [(245, 245, 245), (240, 240, 235), (35, 35, 35), (200, 170, 120), (180, 180, 180)][
+            rng.integers(5)
+        ]
         if rng.random() < 0.6:
             top = (245, 245, 245)
     else:
@@ -83,14 +99,18 @@ def random_look(rng: np.random.Generator, *, hat: bool, mask: str, uniform: bool
         width_f=float(rng.uniform(0.85, 1.2)),
         height_f=float(rng.uniform(0.88, 1.08)),
         hat=HAT_STYLES[rng.integers(len(HAT_STYLES))] if hat else None,
-        hat_color=[(250, 250, 250), (240, 240, 240), (200, 140, 60), (40, 40, 40), (60, 60, 200)][rng.integers(5)],
+        hat_color=[(250, 250, 250), (240, 240, 240), (200, 140, 60), (40, 40, 40), (60, 60, 200)][
+            rng.integers(5)
+        ],
         mask=mask,
         mask_color=MASK_COLORS[rng.integers(len(MASK_COLORS))],
         uniform=style,
         street=STREET_STYLES[rng.integers(len(STREET_STYLES))],
         top_color=top,  # type: ignore[arg-type]
         top_color2=tuple(int(v) for v in rng.integers(20, 240, 3)),  # type: ignore[arg-type]
-        pants_color=[(40, 40, 40), (120, 80, 40), (30, 30, 30), (90, 90, 90), (150, 120, 80)][rng.integers(5)],
+        pants_color=[(40, 40, 40), (120, 80, 40), (30, 30, 30), (90, 90, 90), (150, 120, 80)][
+            rng.integers(5)
+        ],
     )
 
 
@@ -127,7 +147,12 @@ def draw_person(cv: Canvas, look: Look, pose: Pose, height_px: float, oid_base: 
         foot = _rot((hip[0], fy - h * 0.02), hip, ang)
         col = look.pants_color if k == 0 else shade(look.pants_color, 0.85)
         cv.line(hip, foot, col, leg_w, body)
-        cv.ellipse((foot[0] + (sgn * leg_w * 0.4 if side else 0.0), foot[1]), (leg_w * 0.7, leg_w * 0.35), (25, 25, 25), body)
+        cv.ellipse(
+            (foot[0] + (sgn * leg_w * 0.4 if side else 0.0), foot[1]),
+            (leg_w * 0.7, leg_w * 0.35),
+            (25, 25, 25),
+            body,
+        )
 
     # torso (clothes)
     _draw_torso(cv, look, x, shoulder_y, hip_y, tw, side, pose.facing, torso_id, h)
@@ -137,14 +162,30 @@ def draw_person(cv: Canvas, look: Look, pose: Pose, height_px: float, oid_base: 
     _draw_arms(cv, look, pose, x, shoulder_y, tw, h, head_c, head_r, oid_base, side, sgn, t, parts)
 
     # neck + head
-    cv.rect(x - head_r * 0.35, head_c[1] + head_r * 0.7, x + head_r * 0.35, shoulder_y + 2, shade(look.skin, 0.9), body)
+    cv.rect(
+        x - head_r * 0.35,
+        head_c[1] + head_r * 0.7,
+        x + head_r * 0.35,
+        shoulder_y + 2,
+        shade(look.skin, 0.9),
+        body,
+    )
     _draw_head(cv, look, pose.facing, head_c, head_r, head_id, oid_base + PART_FACE, sgn, parts)
     parts.expected[PART_HEAD] = math.pi * head_r * head_r * 1.1
     return parts
 
 
 def _draw_torso(
-    cv: Canvas, look: Look, x: float, sy: float, hy: float, tw: float, side: bool, facing: str, oid: int, h: float
+    cv: Canvas,
+    look: Look,
+    x: float,
+    sy: float,
+    hy: float,
+    tw: float,
+    side: bool,
+    facing: str,
+    oid: int,
+    h: float,
 ) -> None:
     col = look.top_color
     pts = [(x - tw, sy + h * 0.02), (x + tw, sy + h * 0.02), (x + tw * 0.92, hy), (x - tw * 0.92, hy)]
@@ -163,7 +204,15 @@ def _draw_torso(
                     p.circle((x + tw * dx, yy), max(1.0, h * 0.008), dark)
         if look.uniform == "apron_jacket" and not facing == "back":
             ap = mix(look.top_color2, (60, 60, 60), 0.3)
-            p.poly([(x - tw * 0.75, sy + h * 0.14), (x + tw * 0.75, sy + h * 0.14), (x + tw * 0.85, hy), (x - tw * 0.85, hy)], ap)
+            p.poly(
+                [
+                    (x - tw * 0.75, sy + h * 0.14),
+                    (x + tw * 0.75, sy + h * 0.14),
+                    (x + tw * 0.85, hy),
+                    (x - tw * 0.85, hy),
+                ],
+                ap,
+            )
             p.line((x - tw * 0.6, sy + h * 0.14), (x - tw * 0.35, sy), ap, max(1.0, h * 0.01))
             p.line((x + tw * 0.6, sy + h * 0.14), (x + tw * 0.35, sy), ap, max(1.0, h * 0.01))
         if look.uniform == "work_coat" and front:
@@ -189,7 +238,15 @@ def _draw_torso(
                 p.line((x + tw * 0.2, sy + h * 0.03), (x + tw * 0.22, sy + h * 0.12), (230, 230, 230), 1)
                 p.rect(x - tw * 0.55, hy - h * 0.09, x + tw * 0.55, hy - h * 0.02, shade(col, 0.85))
         elif st == "jacket" and front:
-            p.poly([(x - tw * 0.3, sy + h * 0.02), (x + tw * 0.3, sy + h * 0.02), (x + tw * 0.25, hy), (x - tw * 0.25, hy)], look.top_color2)
+            p.poly(
+                [
+                    (x - tw * 0.3, sy + h * 0.02),
+                    (x + tw * 0.3, sy + h * 0.02),
+                    (x + tw * 0.25, hy),
+                    (x - tw * 0.25, hy),
+                ],
+                look.top_color2,
+            )
             p.line((x - tw * 0.3, sy + h * 0.02), (x - tw * 0.25, hy), dark, 1)
             p.line((x + tw * 0.3, sy + h * 0.02), (x + tw * 0.25, hy), dark, 1)
         elif st == "tshirt" and front:
@@ -202,8 +259,20 @@ def _draw_torso(
 
 
 def _draw_arms(
-    cv: Canvas, look: Look, pose: Pose, x: float, sy: float, tw: float, h: float,
-    head_c: Point, head_r: float, oid_base: int, side: bool, sgn: float, t: float, parts: PersonParts,
+    cv: Canvas,
+    look: Look,
+    pose: Pose,
+    x: float,
+    sy: float,
+    tw: float,
+    h: float,
+    head_c: Point,
+    head_r: float,
+    oid_base: int,
+    side: bool,
+    sgn: float,
+    t: float,
+    parts: PersonParts,
 ) -> None:
     body = oid_base + PART_BODY
     arm_w = h * 0.055 * look.width_f
@@ -223,7 +292,10 @@ def _draw_arms(
             hand = _rot((elbow[0], elbow[1] + lower), elbow, a * 0.5)
         elif act == "work":
             elbow = (sh[0] + sign * h * 0.02 + (sgn * h * 0.05 if side else 0), sh[1] + upper * 0.95)
-            hand = (x + sign * tw * 0.4 + (sgn * h * 0.15 if side else 0), sh[1] + upper * 0.9 + math.sin(t * 6 + k) * h * 0.01)
+            hand = (
+                x + sign * tw * 0.4 + (sgn * h * 0.15 if side else 0),
+                sh[1] + upper * 0.9 + math.sin(t * 6 + k) * h * 0.01,
+            )
         elif active and act == "phone_ear":
             elbow = (sh[0] + sign * h * 0.06, sh[1] + upper * 0.6)
             hand = (head_c[0] + sign * head_r * 1.05, head_c[1] + head_r * 0.2)
@@ -232,13 +304,22 @@ def _draw_arms(
             if act == "phone_look":
                 hand = (x + sign * tw * 0.3 + (sgn * h * 0.1 if side else 0), sy + h * 0.12)
             else:
-                hand = (head_c[0] + (sgn * head_r * 1.0 if side else sign * head_r * 0.35), head_c[1] + head_r * 0.6)
+                hand = (
+                    head_c[0] + (sgn * head_r * 1.0 if side else sign * head_r * 0.35),
+                    head_c[1] + head_r * 0.6,
+                )
         else:
             a = 0.12 * sign
             elbow = _rot((sh[0], sh[1] + upper), sh, a)
             hand = _rot((elbow[0], elbow[1] + lower), elbow, a * 0.3)
         cv.line(sh, elbow, sleeve, arm_w, body)
-        cv.line(elbow, hand, sleeve if look.uniform or look.street in ("hoodie", "jacket", "plaid") else look.skin, arm_w * 0.9, body)
+        cv.line(
+            elbow,
+            hand,
+            sleeve if look.uniform or look.street in ("hoodie", "jacket", "plaid") else look.skin,
+            arm_w * 0.9,
+            body,
+        )
         cv.circle(hand, arm_w * 0.55, look.skin, body)
         if active and not back:
             _held_item(cv, look, pose, hand, h, head_c, head_r, oid_base, sgn, side, t, parts)
@@ -249,8 +330,18 @@ def _draw_arms(
 
 
 def _held_item(
-    cv: Canvas, look: Look, pose: Pose, hand: Point, h: float, head_c: Point, head_r: float,
-    oid_base: int, sgn: float, side: bool, t: float, parts: PersonParts,
+    cv: Canvas,
+    look: Look,
+    pose: Pose,
+    hand: Point,
+    h: float,
+    head_c: Point,
+    head_r: float,
+    oid_base: int,
+    sgn: float,
+    side: bool,
+    t: float,
+    parts: PersonParts,
 ) -> None:
     act = pose.action
     if act in ("phone_ear", "phone_look"):
@@ -292,7 +383,15 @@ def _hard_negative_in_hand(cv: Canvas, look: Look, hand: Point, h: float) -> Non
 
 
 def _draw_head(
-    cv: Canvas, look: Look, facing: str, c: Point, r: float, head_id: int, face_id: int, sgn: float, parts: PersonParts
+    cv: Canvas,
+    look: Look,
+    facing: str,
+    c: Point,
+    r: float,
+    head_id: int,
+    face_id: int,
+    sgn: float,
+    parts: PersonParts,
 ) -> None:
     x, y = c
     side = facing in ("left", "right")
@@ -317,19 +416,29 @@ def _draw_head(
     _draw_hat(cv, look, x, y, r, facing, sgn, head_id)
 
 
-def _face_features(cv: Canvas, look: Look, x: float, y: float, r: float, side: bool, sgn: float, face_id: int) -> None:
+def _face_features(
+    cv: Canvas, look: Look, x: float, y: float, r: float, side: bool, sgn: float, face_id: int
+) -> None:
     p = cv.paint_only()
     eye = (30, 30, 30)
     if side:
         ex = x + sgn * r * 0.45
         p.circle((ex, y - r * 0.05), max(1.0, r * 0.1), eye)
-        p.poly([(x + sgn * r * 0.9, y), (x + sgn * r * 1.15, y + r * 0.25), (x + sgn * r * 0.9, y + r * 0.3)], look.skin)
+        p.poly(
+            [(x + sgn * r * 0.9, y), (x + sgn * r * 1.15, y + r * 0.25), (x + sgn * r * 0.9, y + r * 0.3)],
+            look.skin,
+        )
         mouth = (x + sgn * r * 0.6, y + r * 0.55)
         p.line(mouth, (mouth[0] + sgn * r * 0.3, mouth[1]), (70, 70, 160), max(1.0, r * 0.08))
     else:
         for d in (-0.38, 0.38):
             p.circle((x + d * r, y - r * 0.05), max(1.0, r * 0.11), eye)
-            p.line((x + d * r - r * 0.18, y - r * 0.28), (x + d * r + r * 0.18, y - r * 0.28), shade(look.hair, 1.1), 1)
+            p.line(
+                (x + d * r - r * 0.18, y - r * 0.28),
+                (x + d * r + r * 0.18, y - r * 0.28),
+                shade(look.hair, 1.1),
+                1,
+            )
         p.line((x, y + r * 0.05), (x, y + r * 0.3), shade(look.skin, 0.75), max(1.0, r * 0.08))
         p.line((x - r * 0.25, y + r * 0.55), (x + r * 0.25, y + r * 0.55), (70, 70, 170), max(1.0, r * 0.1))
     # masks: worn (over nose and mouth), under the nose (mouth only), on the chin
@@ -339,16 +448,31 @@ def _face_features(cv: Canvas, look: Look, x: float, y: float, r: float, side: b
     bottom = y + r * 1.05
     mc = look.mask_color
     if side:
-        cv.poly([(x + sgn * r * 0.1, top), (x + sgn * r * 1.12, top + r * 0.1), (x + sgn * r * 0.95, bottom), (x + sgn * r * 0.1, bottom)], mc, face_id)
+        cv.poly(
+            [
+                (x + sgn * r * 0.1, top),
+                (x + sgn * r * 1.12, top + r * 0.1),
+                (x + sgn * r * 0.95, bottom),
+                (x + sgn * r * 0.1, bottom),
+            ],
+            mc,
+            face_id,
+        )
         p.line((x + sgn * r * 0.1, top + r * 0.1), (x - sgn * r * 0.5, y - r * 0.05), (220, 220, 220), 1)
     else:
-        cv.poly([(x - r * 0.8, top), (x + r * 0.8, top), (x + r * 0.7, bottom), (x - r * 0.7, bottom)], mc, face_id)
+        cv.poly(
+            [(x - r * 0.8, top), (x + r * 0.8, top), (x + r * 0.7, bottom), (x - r * 0.7, bottom)],
+            mc,
+            face_id,
+        )
         p.line((x - r * 0.8, top + r * 0.1), (x - r * 1.0, y - r * 0.1), (220, 220, 220), 1)
         p.line((x + r * 0.8, top + r * 0.1), (x + r * 1.0, y - r * 0.1), (220, 220, 220), 1)
         p.line((x - r * 0.6, (top + bottom) / 2), (x + r * 0.6, (top + bottom) / 2), shade(mc, 0.85), 1)
 
 
-def _draw_hat(cv: Canvas, look: Look, x: float, y: float, r: float, facing: str, sgn: float, oid: int) -> None:
+def _draw_hat(
+    cv: Canvas, look: Look, x: float, y: float, r: float, facing: str, sgn: float, oid: int
+) -> None:
     hat = look.hat
     if hat is None:
         return
@@ -358,7 +482,9 @@ def _draw_hat(cv: Canvas, look: Look, x: float, y: float, r: float, facing: str,
         col = (250, 250, 250) if sum(col) < 400 else col
         cv.rect(x - r * 0.85, y - r * 2.0, x + r * 0.85, y - r * 0.55, col, oid)
         cv.ellipse((x, y - r * 2.0), (r * 1.15, r * 0.6), col, oid)
-        cv.paint_only().line((x - r * 0.85, y - r * 0.7), (x + r * 0.85, y - r * 0.7), shade(col, 0.85), max(1.0, r * 0.12))
+        cv.paint_only().line(
+            (x - r * 0.85, y - r * 0.7), (x + r * 0.85, y - r * 0.7), shade(col, 0.85), max(1.0, r * 0.12)
+        )
         for d in (-0.5, 0.0, 0.5):
             cv.paint_only().line((x + d * r, y - r * 2.3), (x + d * r * 0.8, y - r * 1.6), shade(col, 0.9), 1)
     elif hat == "skullcap":
@@ -377,9 +503,21 @@ def _draw_hat(cv: Canvas, look: Look, x: float, y: float, r: float, facing: str,
             cv.ellipse((x, y), (r * 1.12, r * 1.2), net, oid)
         p = cv.paint_only()
         for i in range(-3, 4):
-            p.line((x + i * r * 0.3, y - r * 1.3), (x + i * r * 0.3 + r * 0.3, y - r * 0.4), (230, 230, 230), 1)
+            p.line(
+                (x + i * r * 0.3, y - r * 1.3), (x + i * r * 0.3 + r * 0.3, y - r * 0.4), (230, 230, 230), 1
+            )
         p.line((x - r * 1.1, y - r * 0.4), (x + r * 1.1, y - r * 0.4), (240, 240, 240), 1)
     elif hat == "bouffant":
         bc = (230, 170, 90) if sum(col) < 300 else (245, 245, 245)
         cv.ellipse((x, y - r * 0.55), (r * 1.3, r * 1.0), bc, oid, start=170, end=370)
-        cv.paint_only().polyline([(x - r * 1.25, y - r * 0.45), (x - r * 0.6, y - r * 0.35), (x, y - r * 0.45), (x + r * 0.6, y - r * 0.35), (x + r * 1.25, y - r * 0.45)], shade(bc, 0.8), 1)
+        cv.paint_only().polyline(
+            [
+                (x - r * 1.25, y - r * 0.45),
+                (x - r * 0.6, y - r * 0.35),
+                (x, y - r * 0.45),
+                (x + r * 0.6, y - r * 0.35),
+                (x + r * 1.25, y - r * 0.45),
+            ],
+            shade(bc, 0.8),
+            1,
+        )

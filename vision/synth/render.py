@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import Any
 
 import cv2
 import numpy as np
@@ -52,12 +53,20 @@ class Renderer:
         rng = np.random.default_rng([sc.seed, 99])
         self.noise = [rng.normal(0, 1, (self.H, self.W, 1)).astype(np.float32) for _ in range(6)]
         self.shadow_params = [
-            (rng.uniform(0, self.W), rng.uniform(scene.wall_y, self.H), rng.uniform(20, 60), rng.uniform(-40, 40), rng.uniform(0.15, 0.35))
+            (
+                rng.uniform(0, self.W),
+                rng.uniform(scene.wall_y, self.H),
+                rng.uniform(20, 60),
+                rng.uniform(-40, 40),
+                rng.uniform(0.15, 0.35),
+            )
             for _ in range(sc.effects.shadows)
         ]
         self.steam_seeds = rng.uniform(0, 100, 12)
         self.yy, self.xx = np.mgrid[0 : self.H, 0 : self.W].astype(np.float32)
-        vign = 1.0 - 0.25 * (((self.xx - self.W / 2) / self.W) ** 2 + ((self.yy - self.H / 2) / self.H) ** 2) * 2
+        vign = (
+            1.0 - 0.25 * (((self.xx - self.W / 2) / self.W) ** 2 + ((self.yy - self.H / 2) / self.H) ** 2) * 2
+        )
         self.vignette = vign[..., None].astype(np.float32)
 
     # ------------------------------------------------------------------ frame
@@ -66,7 +75,7 @@ class Renderer:
         img = self.background.copy()
         cv = Canvas(img)
         self._dynamic_background(cv, t)
-        items: list[tuple[float, int, object]] = []
+        items: list[tuple[float, int, Any]] = []
         for i, person in enumerate(sc.persons):
             pose = person.pose(t)
             if pose is not None:
@@ -83,27 +92,34 @@ class Renderer:
         parts: list[tuple[int, PersonParts]] = []
         for _, typ, payload in items:
             if typ == 0:
-                i, pose = payload  # type: ignore[misc]
+                i, pose = payload
                 person = sc.persons[i]
                 h = scene.person_height(pose.feet_y)
                 parts.append((i, draw_person(cv, person.look, pose, h, self._pid(i), t)))
             elif typ == 1:
-                j, (x, y, heading) = payload  # type: ignore[misc]
+                j, (x, y, heading) = payload
                 pest = sc.pests[j]
                 draw = draw_rat if pest.kind == "rat" else draw_cockroach
                 draw(cv, x, y, pest.length_px, heading, pest.color, PEST_BASE + j, t)
             elif typ == 2:
-                b = sc.bins[payload]  # type: ignore[index]
-                draw_bin(cv, b.x, b.base_y, b.height, b.color, b.is_open(t), BIN_BASE + int(payload))  # type: ignore[arg-type]
+                b = sc.bins[payload]
+                draw_bin(cv, b.x, b.base_y, b.height, b.color, b.is_open(t), BIN_BASE + int(payload))
             else:
-                occ = scene.occluders[payload]  # type: ignore[index]
+                occ = scene.occluders[payload]
                 img[occ.mask] = occ.image[occ.mask]
                 cv.ids[occ.mask] = 0
         img = self._effects(img, t, index)
         ids = cv.ids
         if self.maps is not None:
             img = cv2.remap(img, self.maps[0], self.maps[1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
-            ids = cv2.remap(ids, self.maps[0], self.maps[1], cv2.INTER_NEAREST, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+            ids = cv2.remap(
+                ids,
+                self.maps[0],
+                self.maps[1],
+                cv2.INTER_NEAREST,
+                borderMode=cv2.BORDER_CONSTANT,
+                borderValue=0,
+            )
         img = self._noise(img, index)
         return img, self._labels(ids, parts, t)
 
@@ -118,28 +134,44 @@ class Renderer:
             for k in range(5):
                 fx = x + (k - 2) * w * 0.15
                 fh = w * (0.25 + 0.1 * math.sin(t * 9 + k * 1.7))
-                p.ellipse((fx, y - fh * 0.5), (w * 0.06, fh * 0.5), (60, 150, 255) if k % 2 else (255, 170, 80))
+                p.ellipse(
+                    (fx, y - fh * 0.5), (w * 0.06, fh * 0.5), (60, 150, 255) if k % 2 else (255, 170, 80)
+                )
         if scene.screen is not None:
             x1, y1, x2, y2 = scene.screen
             phase = int(t * 2) % 4
             col = [(200, 120, 40), (60, 180, 60), (40, 60, 200), (200, 200, 200)][phase]
             cv.img[y1:y2, x1:x2] = col
-            cv2.putText(cv.img, f"{int(t * 7) % 100:02d}", (x1 + 3, y2 - 4), cv2.FONT_HERSHEY_SIMPLEX, 0.35, (255, 255, 255), 1)
+            cv2.putText(
+                cv.img,
+                f"{int(t * 7) % 100:02d}",
+                (x1 + 3, y2 - 4),
+                cv2.FONT_HERSHEY_SIMPLEX,
+                0.35,
+                (255, 255, 255),
+                1,
+            )
 
     def _effects(self, img: npt.NDArray[np.uint8], t: float, index: int) -> npt.NDArray[np.uint8]:
-        sc, scene, fx = self.sc, self.sc.scene, self.sc.effects
+        scene, fx = self.sc.scene, self.sc.effects
         f = img.astype(np.float32)
         if fx.steam and scene.stoves:
             for k, s in enumerate(self.steam_seeds[:6]):
                 x, y, w = scene.stoves[k % len(scene.stoves)]
-                u = ((t * 0.4 + s) % 1.0)
+                u = (t * 0.4 + s) % 1.0
                 cy, cx = y - 10 - u * self.H * 0.3, x + math.sin(t + s) * w * 0.4
                 r = w * (0.3 + u)
-                m = np.exp(-(((self.xx - cx) ** 2 + (self.yy - cy) ** 2) / (2 * r * r)))[..., None] * 0.35 * (1 - u)
+                m = (
+                    np.exp(-(((self.xx - cx) ** 2 + (self.yy - cy) ** 2) / (2 * r * r)))[..., None]
+                    * 0.35
+                    * (1 - u)
+                )
                 f = f * (1 - m) + 235 * m
         for sx, sy, r, vx, a in self.shadow_params:
             cx = (sx + vx * t) % self.W
-            m = np.exp(-(((self.xx - cx) ** 2) / (2 * r * r * 4) + ((self.yy - sy) ** 2) / (2 * r * r)))[..., None]
+            m = np.exp(-(((self.xx - cx) ** 2) / (2 * r * r * 4) + ((self.yy - sy) ** 2) / (2 * r * r)))[
+                ..., None
+            ]
             f *= 1 - a * m
         gain = scene.brightness
         level = sum(1 for s in fx.light_switches if t >= s) % 2
@@ -161,7 +193,9 @@ class Renderer:
         return np.clip(img.astype(np.float32) + n, 0, 255).astype(np.uint8)
 
     # ------------------------------------------------------------------ labels
-    def _labels(self, ids: npt.NDArray[np.uint16], parts: list[tuple[int, PersonParts]], t: float) -> list[GTObject]:
+    def _labels(
+        self, ids: npt.NDArray[np.uint16], parts: list[tuple[int, PersonParts]], t: float
+    ) -> list[GTObject]:
         boxes = visible_boxes(ids)
         out: list[GTObject] = []
         sc = self.sc
@@ -181,7 +215,12 @@ class Renderer:
                 cls = ObjectClass.HEAD_HAT if person.look.hat else ObjectClass.HEAD_BARE
                 out.append(GTObject(tid, cls, _union(head)))
             face = boxes.get(base + PART_FACE)
-            if face and pp.facing != "back" and face[4] >= 0.5 * pp.expected.get(PART_FACE, 1e9) and face[2] - face[0] >= 4:
+            if (
+                face
+                and pp.facing != "back"
+                and face[4] >= 0.5 * pp.expected.get(PART_FACE, 1e9)
+                and face[2] - face[0] >= 4
+            ):
                 cls = ObjectClass.FACE_MASK if person.look.mask == "ok" else ObjectClass.FACE_BARE
                 out.append(GTObject(tid, cls, _box(face)))
             torso = boxes.get(base + PART_TORSO)
@@ -197,7 +236,9 @@ class Renderer:
             if b is None:
                 continue
             L = pest.length_px
-            expected = math.pi * (L * 0.42) * (L * 0.2) * 1.5 if pest.kind == "rat" else math.pi * L * 0.5 * L * 0.26
+            expected = (
+                math.pi * (L * 0.42) * (L * 0.2) * 1.5 if pest.kind == "rat" else math.pi * L * 0.5 * L * 0.26
+            )
             if b[4] >= 0.35 * expected:
                 cls = ObjectClass.RAT if pest.kind == "rat" else ObjectClass.COCKROACH
                 out.append(GTObject(pest.track_id, cls, _box(b)))
@@ -216,6 +257,8 @@ def _box(b: tuple[int, int, int, int, int]) -> tuple[float, float, float, float]
 
 def _union(bs: list[tuple[int, int, int, int, int]]) -> tuple[float, float, float, float]:
     return (
-        float(min(b[0] for b in bs)), float(min(b[1] for b in bs)),
-        float(max(b[2] for b in bs)), float(max(b[3] for b in bs)),
+        float(min(b[0] for b in bs)),
+        float(min(b[1] for b in bs)),
+        float(max(b[2] for b in bs)),
+        float(max(b[3] for b in bs)),
     )

@@ -122,31 +122,42 @@ class Scenario:
 # ---------------------------------------------------------------- building blocks
 
 
-def in_restricted(scene: Scene, x: float, y: float) -> bool:
+def in_restricted(scene: Scene, x: float, y: float, margin: float = 0.0) -> bool:
+    """Whether a floor point is in (or within ``margin`` of) a restricted zone's bounding box."""
     nx, ny = x / scene.width, min(1.0, y / scene.height)
     for z in scene.zones:
         if not z.restricted:
             continue
         xs = [p[0] for p in z.polygon]
         ys = [p[1] for p in z.polygon]
-        if min(xs) <= nx <= max(xs) and min(ys) <= ny <= max(ys):
+        if min(xs) - margin <= nx <= max(xs) + margin and min(ys) - margin <= ny <= max(ys) + margin:
             return True
     return False
 
 
-def random_floor_point(rng: np.random.Generator, scene: Scene, *, restricted: bool | None = False) -> tuple[float, float]:
+def random_floor_point(
+    rng: np.random.Generator, scene: Scene, *, restricted: bool | None = False
+) -> tuple[float, float]:
     x1, y1, x2, y2 = scene.floor
     for _ in range(200):
         x, y = rng.uniform(x1, x2), rng.uniform(y1, y2)
-        r = in_restricted(scene, x, y)
+        # staff keep a margin from restricted areas (their box, arms included, must stay out)
+        r = in_restricted(scene, x, y, 0.0 if restricted else 0.1)
         if restricted is None or r == restricted:
             return float(x), float(y)
     return float((x1 + x2) / 2), float((y1 + y2) / 2)
 
 
 def person_path(
-    rng: np.random.Generator, scene: Scene, t_start: float, t_end: float, *,
-    actions: list[str] | None = None, enter: bool = False, leave: bool = False, restricted: bool = False,
+    rng: np.random.Generator,
+    scene: Scene,
+    t_start: float,
+    t_end: float,
+    *,
+    actions: list[str] | None = None,
+    enter: bool = False,
+    leave: bool = False,
+    restricted: bool = False,
     facing_pref: str | None = None,
 ) -> list[Segment]:
     """Alternate walks and stops; ``actions`` are performed during stops (one per stop)."""
@@ -181,13 +192,33 @@ def person_path(
     if leave and segs:
         last = segs[-1]
         ex = -W * 0.1 if last.x1 < W / 2 else W * 1.1
-        segs[-1] = Segment(last.t0, last.t0 + (last.t1 - last.t0) * 0.5, last.x0, last.y0, last.x1, last.y1, last.facing, last.action)
+        segs[-1] = Segment(
+            last.t0,
+            last.t0 + (last.t1 - last.t0) * 0.5,
+            last.x0,
+            last.y0,
+            last.x1,
+            last.y1,
+            last.facing,
+            last.action,
+        )
         t0 = segs[-1].t1
-        segs.append(Segment(t0, t0 + abs(ex - last.x1) / (scene.person_height(last.y1) * 0.7), last.x1, last.y1, ex, last.y1))
+        segs.append(
+            Segment(
+                t0,
+                t0 + abs(ex - last.x1) / (scene.person_height(last.y1) * 0.7),
+                last.x1,
+                last.y1,
+                ex,
+                last.y1,
+            )
+        )
     return segs
 
 
-def rat_points(rng: np.random.Generator, scene: Scene, t0: float, t1: float) -> tuple[list[tuple[float, float, float]], float]:
+def rat_points(
+    rng: np.random.Generator, scene: Scene, t0: float, t1: float
+) -> tuple[list[tuple[float, float, float]], float]:
     lane_y, lx1, lx2 = scene.rat_lanes[int(rng.integers(len(scene.rat_lanes)))]
     y = min(scene.height - 3.0, lane_y + rng.uniform(-2, 3))
     W = scene.width
@@ -212,7 +243,9 @@ def rat_points(rng: np.random.Generator, scene: Scene, t0: float, t1: float) -> 
     return pts, float(length)
 
 
-def roach_points(rng: np.random.Generator, scene: Scene, t0: float, t1: float) -> tuple[list[tuple[float, float, float]], float, float]:
+def roach_points(
+    rng: np.random.Generator, scene: Scene, t0: float, t1: float
+) -> tuple[list[tuple[float, float, float]], float, float]:
     surf = scene.surfaces[int(rng.integers(len(scene.surfaces)))]
     x, y = rng.uniform(surf.x1, surf.x2), rng.uniform(surf.y1, surf.y2)
     pts = [(t0, x, y)]
@@ -242,10 +275,14 @@ def make_roach(rng: np.random.Generator, scene: Scene, tid: int, t0: float, t1: 
     return PestActor(tid, "cockroach", ROACH_COLORS[int(rng.integers(len(ROACH_COLORS)))], length, pts, depth)
 
 
-def make_bin(rng: np.random.Generator, scene: Scene, tid: int, spot: int, open_intervals: list[tuple[float, float]]) -> BinActor:
+def make_bin(
+    rng: np.random.Generator, scene: Scene, tid: int, spot: int, open_intervals: list[tuple[float, float]]
+) -> BinActor:
     x, y = scene.bin_spots[spot % len(scene.bin_spots)]
     height = max(28.0, scene.object_scale(y) * 75.0) * rng.uniform(0.85, 1.15)
-    return BinActor(tid, float(x), float(y), float(height), BIN_COLORS[int(rng.integers(len(BIN_COLORS)))], open_intervals)
+    return BinActor(
+        tid, float(x), float(y), float(height), BIN_COLORS[int(rng.integers(len(BIN_COLORS)))], open_intervals
+    )
 
 
 def make_props(rng: np.random.Generator, scene: Scene, n: int) -> list[Prop]:
@@ -254,9 +291,18 @@ def make_props(rng: np.random.Generator, scene: Scene, n: int) -> list[Prop]:
     rng.shuffle(spots)  # type: ignore[arg-type]
     kinds = ["bowls", "towel", "bag", "phone_flat", "pot", "board"]
     for x, y in spots[:n]:
-        props.append(Prop(kinds[int(rng.integers(len(kinds)))], float(x), float(y), float(scene.height * rng.uniform(0.04, 0.07))))
+        props.append(
+            Prop(
+                kinds[int(rng.integers(len(kinds)))],
+                float(x),
+                float(y),
+                float(scene.height * rng.uniform(0.04, 0.07)),
+            )
+        )
     return props
 
 
-def look_for(rng: np.random.Generator, *, no_hat: bool = False, mask: str = "ok", street: bool = False) -> Look:
+def look_for(
+    rng: np.random.Generator, *, no_hat: bool = False, mask: str = "ok", street: bool = False
+) -> Look:
     return random_look(rng, hat=not no_hat, mask=mask, uniform=not street)

@@ -19,7 +19,13 @@ from vision.synth.canvas import Canvas, Color, shade
 
 SCENE_KINDS: tuple[str, ...] = ("canteen", "hot_kitchen", "wash_area", "storage")
 
-WALL_COLORS: list[Color] = [(235, 238, 240), (215, 225, 230), (200, 225, 210), (205, 215, 235), (225, 225, 215)]
+WALL_COLORS: list[Color] = [
+    (235, 238, 240),
+    (215, 225, 230),
+    (200, 225, 210),
+    (205, 215, 235),
+    (225, 225, 215),
+]
 FLOOR_COLORS: list[Color] = [(70, 80, 150), (120, 125, 130), (150, 170, 185), (95, 110, 120), (60, 95, 125)]
 
 
@@ -95,7 +101,9 @@ def build_scene(kind: str, seed: int, width: int = 640, height: int = 360) -> Sc
         upper = tx.painted(rng, W, wy, tx.jitter_color(rng, (215, 220, 220), 10))
         bg[:wy] = upper
         band = int(wy * rng.uniform(0.4, 0.7))
-        bg[band:wy] = tx.tiles(rng, W, wy - band, int(rng.integers(12, 22) * s), wall_col, shade(wall_col, 0.82))
+        bg[band:wy] = tx.tiles(
+            rng, W, wy - band, int(rng.integers(12, 22) * s), wall_col, shade(wall_col, 0.82)
+        )
     else:
         bg[:wy] = tx.painted(rng, W, wy, wall_col)
     floor_col = FLOOR_COLORS[rng.integers(len(FLOOR_COLORS))]
@@ -105,7 +113,13 @@ def build_scene(kind: str, seed: int, width: int = 640, height: int = 360) -> Sc
     # skirting line
     cv2.line(bg, (0, wy), (W, wy), shade(floor_col, 0.6), max(1, int(2 * s)))
     scene = Scene(
-        kind=kind, seed=seed, width=W, height=H, background=bg, wall_y=wall_y, horizon_y=horizon_y,
+        kind=kind,
+        seed=seed,
+        width=W,
+        height=H,
+        background=bg,
+        wall_y=wall_y,
+        horizon_y=horizon_y,
         person_scale=person_scale,
         floor=(W * 0.04, wall_y + H * 0.2, W * 0.96, H * 1.04),
         distortion_k=float(rng.uniform(0.0, 0.22)),
@@ -126,10 +140,14 @@ def _back_counter(scene: Scene, rng: np.random.Generator, x1: float, x2: float, 
     front_top, front_bot = int(top + depth), int(scene.wall_y + depth)
     if steel:
         scene.background[front_top:front_bot, xi1:xi2] = tx.stainless(rng, xi2 - xi1, front_bot - front_top)
-        scene.background[int(top) : front_top, xi1:xi2] = tx.stainless(rng, xi2 - xi1, front_top - int(top), 205)
+        scene.background[int(top) : front_top, xi1:xi2] = tx.stainless(
+            rng, xi2 - xi1, front_top - int(top), 205
+        )
     else:
         wood_col = tx.jitter_color(rng, (60, 100, 150), 15)
-        scene.background[front_top:front_bot, xi1:xi2] = tx.wood(rng, xi2 - xi1, front_bot - front_top, wood_col)
+        scene.background[front_top:front_bot, xi1:xi2] = tx.wood(
+            rng, xi2 - xi1, front_bot - front_top, wood_col
+        )
         scene.background[int(top) : front_top, xi1:xi2] = tx.wood(
             rng, xi2 - xi1, front_top - int(top), shade(wood_col, 1.2)
         )
@@ -144,7 +162,9 @@ def _back_counter(scene: Scene, rng: np.random.Generator, x1: float, x2: float, 
     return top
 
 
-def _front_counter(scene: Scene, rng: np.random.Generator, x1: float, x2: float, y_top: float, depth: float) -> None:
+def _front_counter(
+    scene: Scene, rng: np.random.Generator, x1: float, x2: float, y_top: float, depth: float
+) -> None:
     """A counter in the room that hides the legs of people behind it (serving line, sinks)."""
     W, H = scene.width, scene.height
     img = np.zeros((H, W, 3), np.uint8)
@@ -203,8 +223,12 @@ def _canteen(scene: Scene, rng: np.random.Generator) -> None:
     while x < x2 - W * 0.1:
         pw = W * rng.uniform(0.07, 0.1)
         col = [(240, 245, 245), (60, 140, 70), (40, 60, 170), (70, 170, 210), (50, 90, 140)][rng.integers(5)]
-        cv2.rectangle(occ.image, (int(x), int(y_top + 2)), (int(x + pw), int(y_top + H * 0.04)), (150, 150, 150), -1)
-        cv2.rectangle(occ.image, (int(x + 2), int(y_top + 4)), (int(x + pw - 2), int(y_top + H * 0.035)), col, -1)
+        cv2.rectangle(
+            occ.image, (int(x), int(y_top + 2)), (int(x + pw), int(y_top + H * 0.04)), (150, 150, 150), -1
+        )
+        cv2.rectangle(
+            occ.image, (int(x + 2), int(y_top + 4)), (int(x + pw - 2), int(y_top + H * 0.035)), col, -1
+        )
         x += pw + W * 0.01
     scene.floor = (W * 0.06, y_top - H * 0.08, W * 0.94, H * 1.04)
     if rng.random() < 0.7:
@@ -221,16 +245,35 @@ def _hot_kitchen(scene: Scene, rng: np.random.Generator) -> None:
     n = int(rng.integers(2, 4))
     for i in range(n):
         cx = x1 + (x2 - x1) * (i + 0.5) / n
-        cv2.ellipse(scene.background, (int(cx), int(top + 4)), (int(W * 0.045), int(H * 0.012)), 0, 0, 360, (25, 25, 25), -1)
+        cv2.ellipse(
+            scene.background,
+            (int(cx), int(top + 4)),
+            (int(W * 0.045), int(H * 0.012)),
+            0,
+            0,
+            360,
+            (25, 25, 25),
+            -1,
+        )
         scene.stoves.append((cx, top, W * 0.05))
-    hood = np.array([[x1, top - H * 0.2], [x2, top - H * 0.2], [x2 - W * 0.03, top - H * 0.3], [x1 + W * 0.03, top - H * 0.3]])
+    hood = np.array(
+        [
+            [x1, top - H * 0.2],
+            [x2, top - H * 0.2],
+            [x2 - W * 0.03, top - H * 0.3],
+            [x1 + W * 0.03, top - H * 0.3],
+        ]
+    )
     cv2.fillPoly(scene.background, [hood.astype(np.int32)], (185, 185, 190))
     _back_counter(scene, rng, x2 + W * 0.04, W, steel=rng.random() < 0.5)
     scene.floor = (W * 0.05, scene.wall_y + H * 0.18, W * 0.95, H * 1.04)
     if rng.random() < 0.5:
         _front_counter(scene, rng, W * rng.uniform(0.55, 0.7), W * 1.0, H * rng.uniform(0.72, 0.8), H * 0.04)
     _restricted(scene, "gas_room", 0.0, 0.15)
-    scene.bin_spots += [(W * rng.uniform(0.3, 0.6), H * rng.uniform(0.9, 1.0)), (W * 0.93, scene.wall_y + H * 0.1)]
+    scene.bin_spots += [
+        (W * rng.uniform(0.3, 0.6), H * rng.uniform(0.9, 1.0)),
+        (W * 0.93, scene.wall_y + H * 0.1),
+    ]
 
 
 def _wash_area(scene: Scene, rng: np.random.Generator) -> None:
@@ -239,17 +282,42 @@ def _wash_area(scene: Scene, rng: np.random.Generator) -> None:
     n = int(rng.integers(2, 4))
     for i in range(n):
         cx = W * (0.1 + 0.7 * (i + 0.5) / n)
-        cv2.rectangle(scene.background, (int(cx - W * 0.05), int(top + 2)), (int(cx + W * 0.05), int(top + H * 0.03)), (120, 120, 125), -1)
+        cv2.rectangle(
+            scene.background,
+            (int(cx - W * 0.05), int(top + 2)),
+            (int(cx + W * 0.05), int(top + H * 0.03)),
+            (120, 120, 125),
+            -1,
+        )
         cv2.line(scene.background, (int(cx), int(top - H * 0.06)), (int(cx), int(top)), (200, 200, 205), 3)
     # dish rack with white plates on the wall (hat-like hard negatives)
     rx = int(W * rng.uniform(0.1, 0.6))
     for j in range(int(rng.integers(5, 10))):
-        cv2.ellipse(scene.background, (rx + j * int(W * 0.018), int(top - H * 0.1)), (4, int(H * 0.035)), 0, 0, 360, (245, 245, 245), -1)
+        cv2.ellipse(
+            scene.background,
+            (rx + j * int(W * 0.018), int(top - H * 0.1)),
+            (4, int(H * 0.035)),
+            0,
+            0,
+            360,
+            (245, 245, 245),
+            -1,
+        )
     if rng.random() < 0.6:
-        _front_counter(scene, rng, W * rng.uniform(0.0, 0.3), W * rng.uniform(0.55, 0.8), H * rng.uniform(0.68, 0.78), H * 0.04)
+        _front_counter(
+            scene,
+            rng,
+            W * rng.uniform(0.0, 0.3),
+            W * rng.uniform(0.55, 0.8),
+            H * rng.uniform(0.68, 0.78),
+            H * 0.04,
+        )
     scene.floor = (W * 0.05, scene.wall_y + H * 0.18, W * 0.95, H * 1.04)
     _restricted(scene, "chemicals", 0.85, 1.0)
-    scene.bin_spots += [(W * rng.uniform(0.6, 0.95), H * rng.uniform(0.85, 0.98)), (W * rng.uniform(0.05, 0.3), H * 0.95)]
+    scene.bin_spots += [
+        (W * rng.uniform(0.6, 0.95), H * rng.uniform(0.85, 0.98)),
+        (W * rng.uniform(0.05, 0.3), H * 0.95),
+    ]
 
 
 def _storage(scene: Scene, rng: np.random.Generator) -> None:
@@ -269,9 +337,19 @@ def _storage(scene: Scene, rng: np.random.Generator) -> None:
             while bx < x2 - 15:
                 bw = W * rng.uniform(0.03, 0.06)
                 bh = (scene.wall_y - top) / 3 * rng.uniform(0.5, 0.9)
-                bc = tx.jitter_color(rng, [(60, 120, 170), (200, 200, 200), (90, 150, 200), (40, 40, 150)][rng.integers(4)], 15)
-                cv2.rectangle(scene.background, (int(bx), int(y - bh)), (int(min(x2, bx + bw)), int(y)), bc, -1)
-                cv2.rectangle(scene.background, (int(bx), int(y - bh)), (int(min(x2, bx + bw)), int(y)), shade(bc, 0.7), 1)
+                bc = tx.jitter_color(
+                    rng, [(60, 120, 170), (200, 200, 200), (90, 150, 200), (40, 40, 150)][rng.integers(4)], 15
+                )
+                cv2.rectangle(
+                    scene.background, (int(bx), int(y - bh)), (int(min(x2, bx + bw)), int(y)), bc, -1
+                )
+                cv2.rectangle(
+                    scene.background,
+                    (int(bx), int(y - bh)),
+                    (int(min(x2, bx + bw)), int(y)),
+                    shade(bc, 0.7),
+                    1,
+                )
                 bx += bw + 2
         cv2.line(scene.background, (int(x1), int(top)), (int(x1), int(scene.wall_y)), col, 3)
         cv2.line(scene.background, (int(x2), int(top)), (int(x2), int(scene.wall_y)), col, 3)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 import av
 import numpy as np
@@ -14,7 +15,9 @@ from vision.synth.render import GTObject, Renderer
 from vision.synth.scenario import Scenario
 
 
-def open_h264_writer(path: Path, width: int, height: int, fps: float, crf: int = 26) -> tuple[av.container.OutputContainer, av.video.stream.VideoStream]:
+def open_h264_writer(
+    path: Path, width: int, height: int, fps: float, crf: int = 26
+) -> tuple[av.container.OutputContainer, av.video.stream.VideoStream]:
     """An MP4 writer that browsers play: H.264 High, yuv420p, moov atom first (faststart)."""
     container = av.open(str(path), mode="w", options={"movflags": "+faststart"})
     stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1000))
@@ -25,9 +28,13 @@ def open_h264_writer(path: Path, width: int, height: int, fps: float, crf: int =
 
 
 def render_video(
-    sc: Scenario, out: Path, *, camera_id: str | None = None, crf: int = 26,
+    sc: Scenario,
+    out: Path,
+    *,
+    camera_id: str | None = None,
+    crf: int = 26,
     progress: Callable[[int, int], None] | None = None,
-) -> dict[str, object]:
+) -> dict[str, Any]:
     """Render every frame, encode ``out`` (.mp4) and write ``out.with_suffix('.json')``."""
     out.parent.mkdir(parents=True, exist_ok=True)
     r = Renderer(sc)

@@ -161,18 +161,15 @@ class Renderer:
                 u = (t * 0.4 + s) % 1.0
                 cy, cx = y - 10 - u * self.H * 0.3, x + math.sin(t + s) * w * 0.4
                 r = w * (0.3 + u)
-                m = (
-                    np.exp(-(((self.xx - cx) ** 2 + (self.yy - cy) ** 2) / (2 * r * r)))[..., None]
-                    * 0.35
-                    * (1 - u)
-                )
-                f = f * (1 - m) + 235 * m
+                roi, m = self._blob(f, cx, cy, r, r)
+                if roi is not None:
+                    m *= 0.35 * (1 - u)
+                    roi *= 1 - m
+                    roi += 235 * m
         for sx, sy, r, vx, a in self.shadow_params:
-            cx = (sx + vx * t) % self.W
-            m = np.exp(-(((self.xx - cx) ** 2) / (2 * r * r * 4) + ((self.yy - sy) ** 2) / (2 * r * r)))[
-                ..., None
-            ]
-            f *= 1 - a * m
+            roi, m = self._blob(f, (sx + vx * t) % self.W, sy, 2 * r, r)
+            if roi is not None:
+                roi *= 1 - a * m
         gain = scene.brightness
         level = sum(1 for s in fx.light_switches if t >= s) % 2
         if level:
@@ -184,6 +181,18 @@ class Renderer:
         else:
             f *= np.array(scene.tint, np.float32)
         return np.clip(f, 0, 255).astype(np.uint8)
+
+    def _blob(
+        self, f: npt.NDArray[np.float32], cx: float, cy: float, rx: float, ry: float
+    ) -> tuple[Any, npt.NDArray[np.float32]]:
+        """A Gaussian blob's weights over the window (±3σ) of ``f`` it touches (a view of ``f``)."""
+        x1, x2 = max(0, int(cx - 3 * rx)), min(self.W, int(cx + 3 * rx) + 1)
+        y1, y2 = max(0, int(cy - 3 * ry)), min(self.H, int(cy + 3 * ry) + 1)
+        if x1 >= x2 or y1 >= y2:
+            return None, np.zeros((0, 0, 1), np.float32)
+        xx, yy = self.xx[y1:y2, x1:x2], self.yy[y1:y2, x1:x2]
+        m = np.exp(-(((xx - cx) ** 2) / (2 * rx * rx) + ((yy - cy) ** 2) / (2 * ry * ry)))[..., None]
+        return f[y1:y2, x1:x2], m.astype(np.float32)
 
     def _noise(self, img: npt.NDArray[np.uint8], index: int) -> npt.NDArray[np.uint8]:
         sigma = self.sc.effects.noise_sigma * (2.0 if self.sc.effects.night else 1.0)

@@ -23,6 +23,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "api.commands.demo",
     "api.commands.run",
     "api.commands.server",
+    "api.commands.analyze",
     "api.commands.dispatch",
 )
 

@@ -72,7 +72,9 @@ class CameraPipeline:
         self.sink = sink
         self.gate_ = MotionGate(zones=setup.rules.zones, recheck_s=setup.recheck_s)
         self.tracker = CameraTracker(setup.camera_id, frame_rate=setup.fps)
-        self.rules = RuleEngine(setup.camera_id, setup.rules, model_version=detector.model_version)
+        self.rules = RuleEngine(
+            setup.camera_id, setup.rules, model_version=detector.model_version, frame_s=1.0 / setup.fps
+        )
         self.recorder = ClipRecorder(
             setup.media_dir,
             fps=setup.fps,

@@ -5,9 +5,10 @@ majority vote (one stray frame neither starts nor breaks a run), the current run
 frame where the condition held), the open event and the cooldown. The timing follows
 ``vision.rule_config`` exactly as the synthetic ground truth does (``sample_videos/SCHEMA.md``):
 
-- a run starts at the first frame where the condition holds; frames less than ``grace_s`` apart
+- a run starts at the first frame where the condition holds; frames at most ``grace_s`` apart
   belong to the same run;
-- the event opens once the run has lasted ``min_duration_s`` (its ``started_s`` is the run's
+- the event opens once the run has lasted ``min_duration_s``, counting the frame itself
+  (``frame_s``, as the ground truth counts frames), and its ``started_s`` is the run's
   first frame), is updated every ``update_every_s`` and closes when the condition has been absent
   for ``grace_s`` (``ended_s`` is the last frame where it held);
 - no second event for the same subject and kind opens within ``cooldown_s`` of the last one's end.
@@ -168,8 +169,10 @@ class RuleEngine:
         update_every_s: float = 5.0,
         vote_window: int = 5,
         sample_every_s: float = 0.25,
+        frame_s: float = 0.0,
     ) -> None:
         self.camera_id = camera_id
+        self.frame_s = frame_s  # one frame's duration: a run of n frames lasts n * frame_s
         self.rules = rules
         self.model_version = model_version
         self.rule_version = rule_version(rules)
@@ -251,7 +254,7 @@ class RuleEngine:
         self, ts: float, obs: Observation, state: _State, min_duration_s: float, cooldown_s: float
     ) -> list[ViolationEvent]:
         assert state.run_start_s is not None
-        if ts - state.run_start_s < min_duration_s:
+        if ts - state.run_start_s + self.frame_s < min_duration_s - 1e-9:
             return []
         if state.last_end_s is not None and ts < state.last_end_s + cooldown_s:
             return []  # same subject and kind closed recently: no second event
@@ -292,7 +295,7 @@ class RuleEngine:
     def _close_expired(self, ts: float) -> list[ViolationEvent]:
         out = []
         for (_, kind), state in self._states.items():
-            if state.run_start_s is None or ts - state.last_true_s < self.rules.params(kind).grace_s:
+            if state.run_start_s is None or ts - state.last_true_s <= self.rules.params(kind).grace_s + 1e-9:
                 continue
             if state.event is not None:
                 out.append(self._close(state))

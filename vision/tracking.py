@@ -43,18 +43,20 @@ SUBJECT_GROUPS: dict[str, tuple[ObjectClass, ...]] = {
 }
 PEST_GROUPS = frozenset({"rat", "cockroach"})
 
-# Where on a person box each attribute must sit: (slot, y range of its centre as fractions of
-# the person box height from the top, horizontal margin as a fraction of the width).
-ATTRIBUTE_PLACES: dict[ObjectClass, tuple[str, float, float, float]] = {
-    ObjectClass.HEAD_HAT: ("head", -0.15, 0.40, 0.10),
-    ObjectClass.HEAD_BARE: ("head", -0.15, 0.40, 0.10),
-    ObjectClass.FACE_MASK: ("face", -0.05, 0.45, 0.10),
-    ObjectClass.FACE_BARE: ("face", -0.05, 0.45, 0.10),
-    ObjectClass.UNIFORM: ("torso", 0.10, 0.90, 0.05),
-    ObjectClass.STREET_CLOTHES: ("torso", 0.10, 0.90, 0.05),
-    ObjectClass.CIGARETTE: ("cigarette", -0.05, 0.75, 0.35),
-    ObjectClass.PHONE: ("phone", -0.05, 0.85, 0.35),
+# Where on a person box each attribute sits: (slot, lowest and highest centre y as fractions of
+# the person box height from its top, usual centre y, horizontal margin as a fraction of width).
+ATTRIBUTE_PLACES: dict[ObjectClass, tuple[str, float, float, float, float]] = {
+    ObjectClass.HEAD_HAT: ("head", -0.15, 0.40, 0.07, 0.10),
+    ObjectClass.HEAD_BARE: ("head", -0.15, 0.40, 0.07, 0.10),
+    ObjectClass.FACE_MASK: ("face", -0.05, 0.45, 0.10, 0.10),
+    ObjectClass.FACE_BARE: ("face", -0.05, 0.45, 0.10, 0.10),
+    ObjectClass.UNIFORM: ("torso", 0.10, 0.90, 0.40, 0.05),
+    ObjectClass.STREET_CLOTHES: ("torso", 0.10, 0.90, 0.40, 0.05),
+    ObjectClass.CIGARETTE: ("cigarette", -0.05, 0.75, 0.15, 0.35),
+    ObjectClass.PHONE: ("phone", -0.05, 0.85, 0.35, 0.35),
 }
+FACE_CLASSES = frozenset({ObjectClass.FACE_MASK.value, ObjectClass.FACE_BARE.value})
+HEAD_CLASSES = frozenset({ObjectClass.HEAD_HAT.value, ObjectClass.HEAD_BARE.value})
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,56 +194,89 @@ def _box(xyxy: Sequence[float] | npt.NDArray[np.floating]) -> BoxXYXY:
 
 
 def _fit(attr: Attribute, person: BoxXYXY) -> float:
-    """How well ``attr`` sits in its place on ``person``: 0 (not at all) to 1."""
-    slot_place = ATTRIBUTE_PLACES.get(ObjectClass(attr.class_name))
-    if slot_place is None:
-        return 0.0
-    _, top, bottom, margin = slot_place
+    """How well ``attr`` sits in its place on ``person``: 0 (not at all) to 1.
+
+    Containment, horizontal centring and closeness to the usual height on the body all count:
+    when two people stand one behind the other their boxes nearly coincide, and only the
+    height of a head within each box tells whose it is.
+    """
+    _, top, bottom, usual, margin = ATTRIBUTE_PLACES[ObjectClass(attr.class_name)]
     px1, py1, px2, py2 = person
     pw, ph = max(px2 - px1, 1e-6), max(py2 - py1, 1e-6)
     ax1, ay1, ax2, ay2 = attr.xyxy
     cx, cy = (ax1 + ax2) / 2, (ay1 + ay2) / 2
-    if not (px1 - margin * pw <= cx <= px2 + margin * pw):
-        return 0.0
     rel_y = (cy - py1) / ph
-    if not (top <= rel_y <= bottom):
+    if not (px1 - margin * pw <= cx <= px2 + margin * pw) or not (top <= rel_y <= bottom):
         return 0.0
-    ix = max(0.0, min(ax2, px2) - max(ax1, px1))
-    iy = max(0.0, min(ay2, py2) - max(ay1, py1))
-    area = max((ax2 - ax1) * (ay2 - ay1), 1e-6)
-    inside = ix * iy / area
+    inside = _inside(attr.xyxy, person)
     centred = 1.0 - min(1.0, abs(cx - (px1 + px2) / 2) / pw)
-    return 0.25 + 0.5 * inside + 0.25 * centred
+    height = 1.0 - min(1.0, abs(rel_y - usual) / 0.3)
+    return 0.1 + 0.3 * inside + 0.3 * centred + 0.3 * height
 
 
-def associate(tracks: Sequence[Track], attributes: Sequence[Attribute]) -> list[TrackedSubject]:
-    """Give each attribute to the person it fits best; one head, face and torso per person.
+def _inside(inner: BoxXYXY, outer: BoxXYXY) -> float:
+    """Fraction of ``inner``'s area that lies in ``outer``."""
+    ix = max(0.0, min(inner[2], outer[2]) - max(inner[0], outer[0]))
+    iy = max(0.0, min(inner[3], outer[3]) - max(inner[1], outer[1]))
+    area = max((inner[2] - inner[0]) * (inner[3] - inner[1]), 1e-6)
+    return ix * iy / area
 
-    Greedy on the fit score: the best (attribute, person) pairs are taken first, so when two
-    people overlap each keeps the head that sits in their own upper box.
-    """
-    people = [t for t in tracks if t.class_name == ObjectClass.PERSON.value]
-    pairs: list[tuple[float, int, int]] = []
-    for ai, attr in enumerate(attributes):
-        for pi, person in enumerate(people):
-            score = _fit(attr, person.xyxy)
-            if score > 0:
-                pairs.append((score * (0.5 + 0.5 * attr.confidence), ai, pi))
-    pairs.sort(key=lambda p: -p[0])
-    taken_attr: set[int] = set()
-    taken_slot: set[tuple[int, str]] = set()
-    given: dict[int, list[Attribute]] = {}
-    for _, ai, pi in pairs:
+
+def _greedy(
+    pairs: list[tuple[float, int, int]],
+    attributes: Sequence[Attribute],
+    taken_slot: set[tuple[int, str]],
+    given: dict[int, list[Attribute]],
+    taken_attr: set[int],
+) -> None:
+    for _, ai, pi in sorted(pairs, key=lambda p: -p[0]):
         slot = ATTRIBUTE_PLACES[ObjectClass(attributes[ai].class_name)][0]
         if ai in taken_attr or (pi, slot) in taken_slot:
             continue
         taken_attr.add(ai)
         taken_slot.add((pi, slot))
         given.setdefault(pi, []).append(attributes[ai])
-    people_index = {id(p): i for i, p in enumerate(people)}
+
+
+def associate(tracks: Sequence[Track], attributes: Sequence[Attribute]) -> list[TrackedSubject]:
+    """Give each attribute to the person it fits best; one head, face and torso per person.
+
+    Greedy on the fit score (best pairs first). Faces go second: a face inside a head box
+    belongs to that head's person, which settles overlapping people; a face with no head
+    around it falls back to the fit score.
+    """
+    people = [t for t in tracks if t.class_name == ObjectClass.PERSON.value]
+    taken_attr: set[int] = set()
+    taken_slot: set[tuple[int, str]] = set()
+    given: dict[int, list[Attribute]] = {}
+    first = [i for i, a in enumerate(attributes) if a.class_name not in FACE_CLASSES]
+    _greedy(_pairs(people, attributes, first), attributes, taken_slot, given, taken_attr)
+    head_owner = [(a.xyxy, pi) for pi, attrs in given.items() for a in attrs if a.class_name in HEAD_CLASSES]
+    faces = [i for i, a in enumerate(attributes) if a.class_name in FACE_CLASSES]
+    by_head: list[tuple[float, int, int]] = []
+    for ai in faces:
+        for head_box, pi in head_owner:
+            inside = _inside(attributes[ai].xyxy, head_box)
+            if inside >= 0.5:
+                by_head.append((1.0 + inside, ai, pi))
+    _greedy(by_head, attributes, taken_slot, given, taken_attr)
+    _greedy(_pairs(people, attributes, faces), attributes, taken_slot, given, taken_attr)
     out = []
     for t in tracks:
-        index = people_index.get(id(t))
+        index = next((i for i, p in enumerate(people) if p is t), None)
         attrs = tuple(given.get(index, ())) if index is not None else ()
         out.append(TrackedSubject(track=t, attributes=attrs))
     return out
+
+
+def _pairs(
+    people: Sequence[Track], attributes: Sequence[Attribute], which: Sequence[int]
+) -> list[tuple[float, int, int]]:
+    pairs = []
+    for ai in which:
+        attr = attributes[ai]
+        for pi, person in enumerate(people):
+            score = _fit(attr, person.xyxy)
+            if score > 0:
+                pairs.append((score * (0.5 + 0.5 * attr.confidence), ai, pi))
+    return pairs

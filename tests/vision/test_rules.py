@@ -64,13 +64,23 @@ def test_no_hat_opens_after_min_duration_backdated_and_closes_after_grace() -> N
     assert done.track_boxes[0][0] == pytest.approx(3.0) and done.track_boxes[0][1:] == PERSON_BOX
 
 
+@pytest.mark.parametrize(("bare_frames", "events"), [(19, 0), (20, 1)])
+def test_min_duration_counts_frames_like_the_ground_truth(bare_frames: int, events: int) -> None:
+    # 20 frames at 10 fps last 2.0 s (first to last frame is 1.9 s, plus the last frame itself)
+    engine = RuleEngine("cam", CameraRules(), frame_s=1 / FPS)
+    out = []
+    for i in range(60):
+        out += engine.evaluate(i / FPS, [person(1, "head_bare" if i < bare_frames else "head_hat")], WH)
+    assert len(closed(out + engine.flush())) == events
+
+
 def test_run_shorter_than_min_duration_makes_no_event() -> None:
     assert closed(run(frames(15, person(1, "head_bare")) + frames(30, person(1, "head_hat")))) == []
 
 
 @pytest.mark.parametrize(
     ("gap_frames", "expected_events"),
-    [(5, 1), (19, 1), (20, 2), (40, 2)],  # grace 2 s = 20 frames: a gap under it merges
+    [(5, 1), (20, 1), (21, 2), (40, 2)],  # grace 2 s = 20 frames: a gap up to it merges (as the GT)
 )
 def test_grace_merges_short_gaps(gap_frames: int, expected_events: int) -> None:
     rules = CameraRules(

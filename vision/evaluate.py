@@ -1,0 +1,309 @@
+"""Event-level evaluation: did the pipeline report each incident once, on the right subject, soon?
+
+Frame-level mAP says little about what a regulator sees; this scores the events themselves
+against the ground truth of ``sample_videos/*.json``. The match rule (``docs/evaluation.md``):
+
+- a prediction and a truth match when they have the same kind, their time spans overlap, and the
+  predicted subject's boxes (sampled during the event) have a mean IoU of at least 0.3 with the
+  truth subject's boxes at the same times, over the overlap;
+- matching is one-to-one (Hungarian on the IoU); one prediction matches at most one truth;
+- an unmatched prediction that would have matched an already-matched truth is a *duplicate*
+  (it also counts as a false positive);
+- a truth that starts within ``cooldown_s`` of the previous truth of the same subject and kind
+  is one the product must not report again: it is *ignored* (neither missed nor matched, and a
+  prediction on it is no false alarm);
+- delay = (predicted start + ``min_duration_s``, the moment the event opens) − truth start.
+
+Example::
+
+    clip = evaluate_clip("storage_night", gt_doc, [PredEvent.from_event(e) for e in events])
+    print(format_report(summarize([clip])))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+from vision.kinds import VISUAL_KINDS, ObjectClass, ViolationKind
+from vision.rule_config import CameraRules
+from vision.types import ViolationEvent
+
+BoxXYXY = tuple[float, float, float, float]
+MIN_IOU = 0.3
+SUBJECT_CLASS: dict[ViolationKind, tuple[str, ...]] = {
+    ViolationKind.RODENT: (ObjectClass.RAT.value,),
+    ViolationKind.COCKROACH: (ObjectClass.COCKROACH.value,),
+    ViolationKind.OPEN_BIN: (ObjectClass.BIN_OPEN.value, ObjectClass.BIN_CLOSED.value),
+}  # every other kind: the person
+
+
+@dataclass(frozen=True, slots=True)
+class TruthEvent:
+    kind: ViolationKind
+    track_id: int
+    start_s: float
+    end_s: float
+    ignored: bool = False  # inside the cooldown of the previous one (see module docstring)
+
+
+@dataclass(frozen=True, slots=True)
+class PredEvent:
+    kind: ViolationKind
+    start_s: float
+    end_s: float
+    boxes: tuple[tuple[float, float, float, float, float], ...]  # (ts, x1, y1, x2, y2)
+    id: str = ""
+
+    @classmethod
+    def from_event(cls, e: ViolationEvent) -> PredEvent:
+        end = e.ended_s if e.ended_s is not None else e.updated_s
+        return cls(e.kind, e.started_s, end, tuple(tuple(b) for b in e.track_boxes), e.id)  # type: ignore[misc]
+
+    @classmethod
+    def from_record(cls, r: dict[str, Any]) -> PredEvent:
+        boxes = tuple(
+            (float(b[0]), float(b[1]), float(b[2]), float(b[3]), float(b[4])) for b in r["track_boxes"]
+        )
+        end = r["end_s"] if r.get("end_s") is not None else r["start_s"]
+        return cls(ViolationKind(r["kind"]), float(r["start_s"]), float(end), boxes, str(r.get("id", "")))
+
+
+@dataclass(slots=True)
+class KindCounts:
+    truths: int = 0
+    preds: int = 0
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    delays: list[float] = field(default_factory=list)
+
+    def add(self, other: KindCounts) -> None:
+        for name in ("truths", "preds", "tp", "fp", "fn", "duplicates", "ignored"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.delays.extend(other.delays)
+
+    @property
+    def precision(self) -> float:
+        return self.tp / (self.tp + self.fp) if self.tp + self.fp else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.tp / (self.tp + self.fn) if self.tp + self.fn else 1.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def mean_delay_s(self) -> float | None:
+        return float(np.mean(self.delays)) if self.delays else None
+
+
+@dataclass(slots=True)
+class ClipEval:
+    name: str
+    duration_s: float
+    per_kind: dict[ViolationKind, KindCounts]
+    hard_negative: bool = False
+
+    @property
+    def false_alarms(self) -> int:
+        return sum(c.fp for c in self.per_kind.values())
+
+
+@dataclass(slots=True)
+class EvalReport:
+    clips: list[ClipEval]
+    per_kind: dict[ViolationKind, KindCounts]
+    overall: KindCounts
+    hours: float
+    negative_hours: float
+
+    @property
+    def false_alarms_per_hour(self) -> float:
+        return self.overall.fp / self.hours if self.hours else 0.0
+
+    @property
+    def negative_false_alarms_per_hour(self) -> float | None:
+        fp = sum(c.false_alarms for c in self.clips if c.hard_negative)
+        return fp / self.negative_hours if self.negative_hours else None
+
+
+def iou(a: BoxXYXY, b: BoxXYXY) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def truth_events(doc: dict[str, Any], rules: CameraRules | None = None) -> list[TruthEvent]:
+    """The clip's truth events, those inside a cooldown of their predecessor marked ``ignored``."""
+    rules = rules or clip_rules(doc)
+    out: list[TruthEvent] = []
+    last_end: dict[tuple[ViolationKind, int], float] = {}
+    for e in sorted(doc["events"], key=lambda e: e["start_s"]):
+        kind, tid = ViolationKind(e["kind"]), int(e["track_id"])
+        prev = last_end.get((kind, tid))
+        ignored = prev is not None and e["start_s"] < prev + rules.params(kind).cooldown_s
+        out.append(TruthEvent(kind, tid, float(e["start_s"]), float(e["end_s"]), ignored))
+        if not ignored:
+            last_end[(kind, tid)] = float(e["end_s"])
+    return out
+
+
+def clip_rules(doc: dict[str, Any]) -> CameraRules:
+    return CameraRules.model_validate(doc.get("camera", {}).get("rules", {}))
+
+
+class SubjectBoxes:
+    """Ground-truth subject boxes by (track, class group) and frame, looked up by time."""
+
+    def __init__(self, doc: dict[str, Any]) -> None:
+        self.fps = float(doc["video"]["fps"])
+        self.boxes: dict[tuple[int, str], dict[int, BoxXYXY]] = {}
+        for frame in doc["frames"]:
+            for o in frame["objects"]:
+                group = _group(o["class"])
+                if group is not None:
+                    x1, y1, x2, y2 = o["xyxy"]
+                    self.boxes.setdefault((int(o["track_id"]), group), {})[int(frame["index"])] = (
+                        x1,
+                        y1,
+                        x2,
+                        y2,
+                    )
+
+    def at(self, track_id: int, kind: ViolationKind, ts_s: float) -> BoxXYXY | None:
+        group = "person" if kind not in SUBJECT_CLASS else SUBJECT_CLASS[kind][0]
+        return self.boxes.get((track_id, group), {}).get(round(ts_s * self.fps))
+
+
+def _group(cls: str) -> str | None:
+    if cls == ObjectClass.PERSON.value:
+        return "person"
+    for classes in SUBJECT_CLASS.values():
+        if cls in classes:
+            return classes[0]
+    return None
+
+
+def subject_iou(pred: PredEvent, truth: TruthEvent, gt: SubjectBoxes, tolerance_s: float = 0.1) -> float:
+    """Mean IoU of the predicted subject boxes vs the truth subject over their overlap; 0 if none."""
+    lo, hi = max(pred.start_s, truth.start_s) - tolerance_s, min(pred.end_s, truth.end_s) + tolerance_s
+    if hi < lo:
+        return 0.0
+    scores = []
+    for ts, *box in pred.boxes:
+        if lo <= ts <= hi:
+            ref = gt.at(truth.track_id, truth.kind, ts)
+            if ref is not None:
+                scores.append(iou((box[0], box[1], box[2], box[3]), ref))
+    return float(np.mean(scores)) if scores else 0.0
+
+
+def evaluate_clip(
+    name: str,
+    doc: dict[str, Any],
+    preds: Sequence[PredEvent],
+    *,
+    hard_negative: bool | None = None,
+) -> ClipEval:
+    """Match one clip's predictions to its truth, kind by kind."""
+    rules = clip_rules(doc)
+    truths = truth_events(doc, rules)
+    gt = SubjectBoxes(doc)
+    per_kind: dict[ViolationKind, KindCounts] = {}
+    for kind in VISUAL_KINDS:
+        t_k = [t for t in truths if t.kind == kind]
+        p_k = [p for p in preds if p.kind == kind]
+        per_kind[kind] = _match_kind(t_k, p_k, gt, rules.params(kind).min_duration_s)
+    negative = hard_negative if hard_negative is not None else not doc["events"]
+    return ClipEval(name, float(doc["video"]["duration_s"]), per_kind, negative)
+
+
+def _match_kind(
+    truths: Sequence[TruthEvent], preds: Sequence[PredEvent], gt: SubjectBoxes, min_duration_s: float
+) -> KindCounts:
+    counts = KindCounts(truths=sum(not t.ignored for t in truths), preds=len(preds))
+    score = np.zeros((len(preds), len(truths)))
+    for i, p in enumerate(preds):
+        for j, t in enumerate(truths):
+            s = subject_iou(p, t, gt)
+            score[i, j] = s if s >= MIN_IOU else 0.0
+    matched_p: set[int] = set()
+    matched_t: set[int] = set()
+    counted = [j for j, t in enumerate(truths) if not t.ignored]
+    if preds and counted:
+        rows, cols = linear_sum_assignment(-score[:, counted])
+        for i, c in zip(rows, cols, strict=True):
+            j = counted[c]
+            if score[i, j] > 0:
+                matched_p.add(i)
+                matched_t.add(j)
+                counts.delays.append(preds[i].start_s + min_duration_s - truths[j].start_s)
+    counts.tp = len(matched_t)
+    counts.fn = counts.truths - counts.tp
+    for i in range(len(preds)):
+        if i in matched_p:
+            continue
+        hits = [j for j in range(len(truths)) if score[i, j] > 0]
+        if hits and all(truths[j].ignored for j in hits):
+            counts.ignored += 1
+        elif any(j in matched_t for j in hits):
+            counts.duplicates += 1
+            counts.fp += 1
+        else:
+            counts.fp += 1
+    return counts
+
+
+def summarize(clips: Iterable[ClipEval]) -> EvalReport:
+    clips = list(clips)
+    per_kind = {k: KindCounts() for k in VISUAL_KINDS}
+    overall = KindCounts()
+    for clip in clips:
+        for kind, c in clip.per_kind.items():
+            per_kind[kind].add(c)
+            overall.add(c)
+    hours = sum(c.duration_s for c in clips) / 3600
+    negative_hours = sum(c.duration_s for c in clips if c.hard_negative) / 3600
+    return EvalReport(clips, per_kind, overall, hours, negative_hours)
+
+
+def report_rows(report: EvalReport) -> list[list[str]]:
+    """Table rows (kind, truths, preds, TP, FP, FN, dup, P, R, F1, delay) for printing."""
+
+    def row(name: str, c: KindCounts) -> list[str]:
+        delay = f"{c.mean_delay_s:+.2f}" if c.mean_delay_s is not None else "-"
+        nums = [c.truths, c.preds, c.tp, c.fp, c.fn, c.duplicates]
+        return [name, *map(str, nums), f"{c.precision:.2f}", f"{c.recall:.2f}", f"{c.f1:.2f}", delay]
+
+    rows = [row(k.value, c) for k, c in report.per_kind.items() if c.truths or c.preds]
+    rows.append(row("overall", report.overall))
+    return rows
+
+
+REPORT_HEADER = ["kind", "truth", "pred", "TP", "FP", "FN", "dup", "P", "R", "F1", "delay_s"]
+
+
+def format_report(report: EvalReport) -> str:
+    """Plain-text table plus the false-alarm rates (for logs and the benchmark scripts)."""
+    rows = [REPORT_HEADER, *report_rows(report)]
+    widths = [max(len(r[i]) for r in rows) for i in range(len(REPORT_HEADER))]
+    lines = ["  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=True)) for r in rows]
+    lines.append(
+        f"false alarms per camera-hour: {report.false_alarms_per_hour:.1f} ({report.hours * 60:.1f} min)"
+    )
+    neg = report.negative_false_alarms_per_hour
+    if neg is not None:
+        lines.append(f"false alarms per camera-hour on hard negatives: {neg:.1f}")
+    return "\n".join(lines)

@@ -95,5 +95,18 @@ def samples(
         raise typer.Exit(1)
 
 
+@synth_app.command("heldout")
+def heldout(
+    out: Path = typer.Option(..., "--out", help="folder for the held-out clips and their ground truth"),
+    clips: int = typer.Option(10, "--clips", min=1, max=1000),
+    duration_s: float = typer.Option(20.0, "--duration", min=5.0, max=120.0),
+) -> None:
+    """Render evaluation clips from seeds never used for training, tuning or the sample set."""
+    from vision.synth.samples import build_heldout
+
+    for path in build_heldout(out, clips, duration_s):
+        typer.echo(f"wrote {path}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(synth_app, name="synth")

@@ -161,6 +161,25 @@ def build_samples(
     return problems
 
 
+HELDOUT_SEED_BASE = 900_000  # never used by the sample set (< 1000) or the dataset splits
+
+
+def build_heldout(out: Path, clips: int = 10, duration_s: float = 20.0) -> list[Path]:
+    """Random clips over every scene kind from held-out seeds (event-level evaluation)."""
+    from vision.synth.generate import random_spec
+    from vision.synth.scene import SCENE_KINDS
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(clips):
+        seed = HELDOUT_SEED_BASE + i
+        spec = random_spec(seed, scene=SCENE_KINDS[i % len(SCENE_KINDS)], duration_s=duration_s, dense=True)
+        path = out / f"heldout_{i:03d}_{spec.scene}.mp4"
+        render_video(build_scenario(spec), path, camera_id=f"heldout-{i:03d}")
+        paths.append(path)
+    return paths
+
+
 def readme_table(folder: Path = SAMPLE_DIR) -> str:
     lines = [
         "# Sample videos",

@@ -98,9 +98,9 @@ def _get_sub(session: SessionDep, sub_id: uuid.UUID) -> WebhookSubscription:
 def create_webhook(
     body: WebhookCreate, p: AdminUser, session: SessionDep, services: ServicesDep
 ) -> WebhookSecret:
-    """Subscribe a URL; the URL policy (SSRF guard) is checked now and at every delivery."""
+    """Subscribe a URL; the URL policy (SSRF guard, with DNS) is checked now and at every delivery."""
     try:
-        url_policy(services.settings).check_syntax(body.url)
+        url_policy(services.settings).resolve(body.url)
     except UrlRefused as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, f"url refused: {exc}") from None
     if body.site_id is not None and body.region_id is not None:

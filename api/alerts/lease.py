@@ -18,6 +18,9 @@ from sqlalchemy import Engine, text
 
 log = logging.getLogger(__name__)
 ADVISORY_KEY = 0x424B_414C  # "BKAL"
+# Advisory locks are per database, not per schema: the second key names the schema, so
+# deployments (or test sessions) sharing one database in separate schemas do not block each other.
+PG_KEYS = ":k, hashtext(current_schema())"
 
 
 class DispatcherLease:
@@ -29,7 +32,9 @@ class DispatcherLease:
     def try_acquire(self) -> bool:
         if self._engine.dialect.name == "postgresql":
             conn = self._engine.connect()
-            got = bool(conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": ADVISORY_KEY}).scalar())
+            got = bool(
+                conn.execute(text(f"SELECT pg_try_advisory_lock({PG_KEYS})"), {"k": ADVISORY_KEY}).scalar()
+            )
             conn.commit()
             if got:
                 self._conn = conn
@@ -64,7 +69,7 @@ class DispatcherLease:
     def release(self) -> None:
         if self._conn is not None:
             try:
-                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": ADVISORY_KEY})
+                self._conn.execute(text(f"SELECT pg_advisory_unlock({PG_KEYS})"), {"k": ADVISORY_KEY})
                 self._conn.close()
             except Exception:  # the connection may already be gone; the server drops the lock
                 log.debug("advisory unlock failed", exc_info=True)

@@ -63,7 +63,7 @@ ALERT_ROWS: dict[
     ("GET", "/api/alerts/webhooks"): (_no_params, _json({}), ADMIN_ONLY),
     ("POST", "/api/alerts/webhooks"): (
         _no_params,
-        _json({"url": "https://hooks.example.org/bk", "audience": "regulator"}),
+        _json({"url": "https://93.184.216.34/bk", "audience": "regulator"}),
         ADMIN_ONLY,
     ),
     ("POST", "/api/alerts/webhooks/{sub_id}/rotate"): (

@@ -36,6 +36,10 @@ from vision.kinds import Severity
 SECRET = "whsec_test_" + "k" * 24
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "alert_settings(**fields): override alert settings for one test")
+
+
 @pytest.fixture
 def alert_settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:  # noqa: F811
     """Test settings: webhooks on (loopback allowed, fast retries), dispatcher driven by the test.

@@ -183,13 +183,15 @@ class Broker:
 class Subscriber:
     """A persistent-session QoS 1 subscriber (what a regulator's system should run)."""
 
-    def __init__(self, url_port: int, topic: str = "brightkitchen/#"):
+    def __init__(self, port: int, topic: str = "brightkitchen/#", client_id: str | None = None):
         self.received = Received()
+        self.topics: set[str] = set()
+        self.docs: dict[int, dict[str, Any]] = {}
         self.retained: dict[str, dict[str, Any]] = {}
         self.subscribed = threading.Event()
         self.client = mqtt.Client(
             mqtt.CallbackAPIVersion.VERSION2,
-            client_id=f"bk-test-sub-{uuid.uuid4().hex[:8]}",
+            client_id=client_id or f"bk-test-sub-{uuid.uuid4().hex[:8]}",
             clean_session=False,
             protocol=mqtt.MQTTv311,
         )
@@ -197,7 +199,7 @@ class Subscriber:
         self.client.on_connect = lambda c, u, f, rc, p: c.subscribe(topic, qos=1)
         self.client.on_subscribe = lambda c, u, mid, rc, p: self.subscribed.set()
         self.client.on_message = self._on_message
-        self.client.connect("127.0.0.1", url_port, keepalive=10)
+        self.client.connect("127.0.0.1", port, keepalive=10)
         self.client.loop_start()
         assert self.subscribed.wait(10), "subscriber never got its SUBACK"
 
@@ -206,6 +208,8 @@ class Subscriber:
         if msg.topic.endswith("/status"):
             self.retained[msg.topic] = doc
             return
+        self.topics.add(msg.topic)
+        self.docs[int(doc["alert_id"])] = doc
         self.received.add(int(doc["alert_id"]))
 
     def close(self) -> None:

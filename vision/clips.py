@@ -20,7 +20,7 @@ from __future__ import annotations
 import dataclasses
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
 from pathlib import Path
@@ -155,25 +155,40 @@ def annotate(
 
 
 @dataclass(slots=True)
+class _Session:
+    """One clip file being written; every event that opens while it runs shares it."""
+
+    writer: ClipWriter
+    start_s: float
+    members: list[str] = field(default_factory=list)  # event ids
+
+
+@dataclass(slots=True)
 class _Recording:
     event: ViolationEvent
-    writer: ClipWriter
+    session: _Session
     snapshot: Path
     best_confidence: float = -1.0
     best_image: npt.NDArray[np.uint8] | None = None
     best_evidence: Evidence | None = None
     best_ts: float = 0.0
     best_wall: datetime | None = None
-    stop_s: float | None = None  # write until this time (event end + post-roll)
+    stop_s: float | None = None  # its clip must run until here (event end + post-roll)
     closed_event: ViolationEvent | None = None
 
 
 class ClipRecorder:
-    """Writes a clip and a snapshot for every event of one camera.
+    """Writes clips and snapshots for the events of one camera.
+
+    Events that overlap in time share one clip (a person without hat and mask is one scene,
+    not two files), so a camera encodes each frame at most once however many events are open;
+    the clip runs from the first event's start minus ``pre_roll_s`` to the last one's end plus
+    ``post_roll_s`` (at most ``max_clip_s``). Each event gets its own snapshot: the frame with
+    its most confident evidence, annotated.
 
     ``handle`` returns events ready for the sink: an ``open`` event with its first snapshot, and
-    a ``close`` event only once its clip is finished (``post_roll_s`` after its end), so every
-    path a sink receives points at a complete file. ``update`` events pass straight through.
+    a ``close`` event only once its clip is finished, so every path a sink receives points at a
+    complete file. ``update`` events pass straight through.
     """
 
     def __init__(
@@ -183,7 +198,7 @@ class ClipRecorder:
         fps: float = 15.0,
         pre_roll_s: float = 5.0,
         post_roll_s: float = 5.0,
-        max_clip_s: float = 300.0,
+        max_clip_s: float = 120.0,
         ring_extra_s: float = 6.0,
         jpeg_quality: int = 80,
     ) -> None:
@@ -194,12 +209,14 @@ class ClipRecorder:
         self.max_clip_s = max_clip_s
         # The event starts min_duration before it opens: keep that much more than the pre-roll.
         self.ring = FrameRing(pre_roll_s + ring_extra_s, jpeg_quality=jpeg_quality)
+        self._session: _Session | None = None
         self._recordings: dict[str, _Recording] = {}
         self._finished: dict[str, tuple[str | None, str | None]] = {}
+        self.frames_encoded = 0
 
     @property
     def recording(self) -> bool:
-        return bool(self._recordings)
+        return self._session is not None
 
     def handle(
         self,
@@ -220,14 +237,15 @@ class ClipRecorder:
         for ev in evidence:
             self._offer_best(frame, ev, wall)
         ready.extend(self._with_snapshot(e) for e in events if e.phase is EventPhase.OPEN)
-        for rec in self._recordings.values():
-            rec.writer.write(frame.ts_s, frame.image)
+        if self._session is not None:
+            self._session.writer.write(frame.ts_s, frame.image)
+            self.frames_encoded += 1
         self.ring.push(frame)
         ready.extend(self._finish_due(frame.ts_s))
         return ready
 
     def close(self, closing: Sequence[ViolationEvent] = ()) -> list[ViolationEvent]:
-        """Finalize every clip now (shutdown or end of input).
+        """Finalize the clip now (shutdown or end of input).
 
         ``closing`` are the events the rule engine closed at the same moment (its ``flush``);
         returns every event that is now complete with its media.
@@ -249,10 +267,14 @@ class ClipRecorder:
 
     def _start(self, frame: Frame, event: ViolationEvent) -> None:
         stem = f"{event.kind.value}-{event.started_s:08.2f}s-{event.id[:8]}"
-        writer = ClipWriter(self.media_dir / f"{stem}.mp4", frame.size_wh, self.fps)
-        for ts, img in self.ring.since(event.started_s - self.pre_roll_s):
-            writer.write(ts, img)
-        self._recordings[event.id] = _Recording(event, writer, self.media_dir / f"{stem}.jpg")
+        if self._session is None:
+            writer = ClipWriter(self.media_dir / f"clip-{stem}.mp4", frame.size_wh, self.fps)
+            for ts, img in self.ring.since(event.started_s - self.pre_roll_s):
+                writer.write(ts, img)
+                self.frames_encoded += 1
+            self._session = _Session(writer, event.started_s - self.pre_roll_s)
+        self._session.members.append(event.id)
+        self._recordings[event.id] = _Recording(event, self._session, self.media_dir / f"{stem}.jpg")
 
     def _offer_best(self, frame: Frame, ev: Evidence, wall: datetime | None) -> None:
         rec = self._recordings.get(ev.event_id)
@@ -280,21 +302,27 @@ class ClipRecorder:
         return dataclasses.replace(event, snapshot_path=str(rec.snapshot) if has else None)
 
     def _finish_due(self, ts_s: float) -> list[ViolationEvent]:
+        session = self._session
+        if session is None:
+            return []
+        recs = [self._recordings[i] for i in session.members]
+        stops = [r.stop_s for r in recs]
+        due = all(s is not None for s in stops) and ts_s >= max(s for s in stops if s is not None)
+        if not (due or ts_s - session.start_s > self.max_clip_s):
+            return []
+        session.writer.close()
+        self._session = None
+        clip = str(session.writer.path)
         done: list[ViolationEvent] = []
-        for event_id, rec in list(self._recordings.items()):
-            too_long = ts_s - rec.event.started_s > self.max_clip_s
-            due = rec.stop_s is not None and ts_s >= rec.stop_s
-            if not (due or too_long):
-                continue
-            rec.writer.close()
-            del self._recordings[event_id]
+        for rec in recs:
+            del self._recordings[rec.event.id]
             event = rec.closed_event or rec.event
             self._write_snapshot(rec, event)
             snapshot = str(rec.snapshot) if rec.snapshot.exists() else None
             if rec.closed_event is None:
-                # Still open (the clip hit its maximum length, or shutdown without a close):
-                # the file is complete and kept; the close will carry it.
-                self._finished[event_id] = (str(rec.writer.path), snapshot)
-                continue
-            done.append(dataclasses.replace(event, clip_path=str(rec.writer.path), snapshot_path=snapshot))
+                # Still open (the clip hit its maximum length): the file is complete and kept;
+                # the event's close will carry it.
+                self._finished[rec.event.id] = (clip, snapshot)
+            else:
+                done.append(dataclasses.replace(event, clip_path=clip, snapshot_path=snapshot))
         return done

@@ -88,7 +88,7 @@ def test_open_event_at_shutdown_gets_a_finalized_clip(tmp_path: Path) -> None:
     clip = Path(done[0].clip_path or "")
     assert_browser_clip(clip, min_frames=20)
     assert done[0].snapshot_path and Path(done[0].snapshot_path).stat().st_size > 1000
-    assert [p.suffix for p in sorted(tmp_path.iterdir())] == [".jpg", ".mp4"]  # no temp files left
+    assert sorted(p.suffix for p in tmp_path.iterdir()) == [".jpg", ".mp4"]  # no temp files left
 
 
 def test_snapshot_is_the_most_confident_frame_annotated(tmp_path: Path) -> None:
@@ -109,3 +109,31 @@ def test_annotate_does_not_touch_the_input() -> None:
     before = img.copy()
     out = annotate(img, event(EventPhase.OPEN), Evidence("e1", 0.9, BOX, BOX), 2.0)
     assert np.array_equal(img, before) and not np.array_equal(out, before)
+
+
+def test_overlapping_events_share_one_clip_and_encode_each_frame_once(tmp_path: Path) -> None:
+    rec = ClipRecorder(tmp_path, fps=FPS, pre_roll_s=1.0, post_roll_s=1.0)
+    a = event(EventPhase.OPEN)  # 2.0 s .. 4.0 s
+    b = dataclasses.replace(event(EventPhase.OPEN, start=3.0), id="e2", kind=ViolationKind.COCKROACH)
+    script = {
+        25: [a],
+        35: [b],
+        45: [dataclasses.replace(a, phase=EventPhase.CLOSE, ended_s=4.0)],
+        70: [dataclasses.replace(b, phase=EventPhase.CLOSE, ended_s=6.0)],
+    }
+    ready: list[ViolationEvent] = []
+    for i in range(100):
+        seen = [
+            Evidence(eid, 0.7, BOX, BOX)
+            for eid, (lo, hi) in (("e1", (25, 40)), ("e2", (35, 60)))
+            if lo <= i <= hi
+        ]
+        ready += rec.handle(frame(i), script.get(i, []), seen)
+    closes = [e for e in ready if e.phase is EventPhase.CLOSE]
+    assert {e.id for e in closes} == {"e1", "e2"}
+    assert len({e.clip_path for e in closes}) == 1  # one file for the scene
+    assert len({e.snapshot_path for e in ready if e.snapshot_path}) == 2  # a snapshot each
+    video = assert_browser_clip(Path(closes[0].clip_path or ""))
+    # 1.0 s (first start - pre-roll) .. 7.0 s (last end + post-roll)
+    assert int(video["nb_frames"]) == pytest.approx(61, abs=1)
+    assert rec.frames_encoded == int(video["nb_frames"])

@@ -1,0 +1,54 @@
+"""``brightkitchen analyze`` / ``eval`` through the real CLI entry point (oracle detector)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from api.cli import app
+from tests.vision.conftest import assert_browser_clip
+
+SAMPLES = Path(__file__).resolve().parents[2] / "sample_videos"
+CLIP = SAMPLES / "wash_area_bin_roaches.mp4"
+
+
+def test_analyze_writes_events_and_keeps_going_after_a_bad_file(tmp_path: Path) -> None:
+    bad = tmp_path / "broken.mp4"
+    bad.write_bytes(b"\x00" * 100)
+    result = CliRunner().invoke(
+        app, ["analyze", str(bad), str(CLIP), "--oracle", "--out", str(tmp_path / "out")]
+    )
+    assert result.exit_code == 1
+    assert f"error: {bad}: not a readable video" in result.output
+    lines = [json.loads(x) for x in (tmp_path / "out" / CLIP.stem / "events.jsonl").read_text().splitlines()]
+    assert sorted(r["kind"] for r in lines) == ["cockroach", "cockroach", "open_bin"]
+    assert "open_bin" in result.output and "violation events" in result.output
+    for r in lines:
+        assert_browser_clip(tmp_path / "out" / CLIP.stem / r["clip"])
+
+
+def test_missing_profile_is_a_clear_error(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["analyze", str(CLIP), "--profile", str(tmp_path / "nope.yaml")])
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'nope.yaml'}: model profile not found" in result.output
+
+
+def test_eval_prints_the_table_and_writes_json(tmp_path: Path) -> None:
+    metrics = tmp_path / "m.json"
+    args = ["eval", str(CLIP), "--oracle", "--out", str(tmp_path / "ev"), "--json", str(metrics)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "event-level evaluation" in result.output and "overall" in result.output
+    data = json.loads(metrics.read_text())
+    assert data["overall"]["truths"] == 3 and data["overall"]["f1"] == 1.0
+    assert data["per_kind"]["cockroach"]["tp"] == 2 and data["overall"]["duplicates"] == 0
+
+
+def test_eval_refuses_a_clip_without_ground_truth(tmp_path: Path) -> None:
+    lone = tmp_path / "lone.mp4"
+    lone.write_bytes(CLIP.read_bytes())
+    result = CliRunner().invoke(app, ["eval", str(lone), "--oracle", "--out", str(tmp_path / "ev")])
+    assert result.exit_code == 1
+    assert "lone.mp4: no ground truth lone.json beside it" in result.output

@@ -77,13 +77,16 @@ class HealthSnapshot:
     status: CameraStatus
     connected: bool
     fps_in: float
+    process_fps: float
     detector_fps: float
     frames_in: int
+    frames_processed: int
     frames_dropped: int
     drops_in_window: int
     detections: int
     reconnects: int
-    lag_s: float | None
+    lag_s: float | None  # read → pipeline done, for the last processed frame
+    stream_lag_s: float | None  # how far reading trails the stream's own clock (RTSP)
     last_frame_age_s: float | None
     last_error: str | None
     expected_fps: float | None
@@ -142,16 +145,19 @@ class CameraHealth:
         self._lock = threading.Lock()
         self._frames = _Window(window_s)
         self._dets = _Window(window_s)
+        self._processed = _Window(window_s)
         self._drops = _Window(window_s)
         self.frames_in = 0
         self.frames_dropped = 0
         self.detections = 0
+        self.frames_processed = 0
         self.reconnects = 0
         self.connected = False
         self.stopped = False
         self.last_error: str | None = None
         self.last_frame_mono: float | None = None
         self.lag_s: float | None = None
+        self.stream_lag_s: float | None = None
         self._since = time.monotonic()
         self._connected_at = self._since
 
@@ -176,12 +182,19 @@ class CameraHealth:
             for _ in range(n):
                 self._drops.add(now)
 
-    def on_detection(self, lag_s: float | None) -> None:
+    def on_processed(self, lag_s: float | None) -> None:
         now = time.monotonic()
         with self._lock:
-            self.detections += 1
-            self._dets.add(now)
+            self.frames_processed += 1
+            self._processed.add(now)
             self.lag_s = lag_s
+
+    def on_detection(self, n: int = 1) -> None:
+        now = time.monotonic()
+        with self._lock:
+            self.detections += n
+            for _ in range(n):
+                self._dets.add(now)
 
     def on_error(self, message: str) -> None:
         with self._lock:
@@ -208,6 +221,7 @@ class CameraHealth:
         now = time.monotonic()
         with self._lock:
             fps_in = self._frames.rate(now, self._connected_at)
+            proc_fps = self._processed.rate(now, self._connected_at)
             det_fps = self._dets.rate(now, self._connected_at)
             drops = self._drops.count(now)
             age = None if self.last_frame_mono is None else now - self.last_frame_mono
@@ -217,13 +231,16 @@ class CameraHealth:
                 status,
                 self.connected,
                 round(fps_in, 2),
+                round(proc_fps, 2),
                 round(det_fps, 2),
                 self.frames_in,
+                self.frames_processed,
                 self.frames_dropped,
                 drops,
                 self.detections,
                 self.reconnects,
                 None if self.lag_s is None else round(self.lag_s, 3),
+                None if self.stream_lag_s is None else round(self.stream_lag_s, 3),
                 None if age is None else round(age, 3),
                 self.last_error,
                 self.expected_fps,

@@ -27,6 +27,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from streams.config import RuntimeConfig
 from streams.detect import BatchingDetector, NullDetector
 from streams.sinks import JsonlEventSink
@@ -81,6 +83,9 @@ class Runtime:
         model = self._detector_model
         if model is None:
             model = load_detector(self.config.detector.profile)
+        t0 = time.perf_counter()
+        model.detect([np.zeros((360, 640, 3), np.uint8)])  # first call sets the model up (seconds)
+        log.info("detector %s ready in %.1f s", model.model_version, time.perf_counter() - t0)
         cfg = self.config.detector
         self.detector = BatchingDetector(model, max_batch=cfg.max_batch, max_wait_s=cfg.max_wait_ms / 1000)
         self.detector.start()

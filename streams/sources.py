@@ -214,8 +214,11 @@ class RtspSource:
         self._dec: _PyAvDecoder | None = None
         self._clock0 = time.monotonic()
         self._index = 0
+        self._min_offset: float | None = None
+        self.stream_lag_s: float | None = None  # reading behind the stream's clock, this session
 
     def open(self) -> None:
+        self._min_offset = None
         options = {
             "rtsp_transport": "tcp",
             "timeout": str(int(self.read_timeout_s * 1_000_000)),
@@ -235,6 +238,7 @@ class RtspSource:
         vf = self._dec.next()
         if vf is None:  # a live stream does not end: the server went away
             raise SourceError("stream ended (server closed the connection)")
+        self._track_lag(vf)
         frame = Frame(
             self.camera_id,
             time.monotonic() - self._clock0,
@@ -244,6 +248,15 @@ class RtspSource:
         )
         self._index += 1
         return frame
+
+    def _track_lag(self, vf: av.VideoFrame) -> None:
+        """Arrival time minus stream time, relative to the best seen: grows when reading falls behind."""
+        if vf.time is None:
+            return
+        offset = time.monotonic() - float(vf.time)
+        if self._min_offset is None or offset < self._min_offset:
+            self._min_offset = offset
+        self.stream_lag_s = offset - self._min_offset
 
     def close(self) -> None:
         if self._dec is not None:

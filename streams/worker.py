@@ -107,7 +107,6 @@ class CameraWorker:
         self.finished = False  # a file played once has ended: not an outage
         self._stop = threading.Event()
         self._next_due = 0.0
-        self._current: Frame | None = None
         self._reader = threading.Thread(target=self._read_loop, name=f"read-{camera.id}", daemon=True)
         self._processor = threading.Thread(target=self._process_loop, name=f"proc-{camera.id}", daemon=True)
         if detector is not None:
@@ -180,6 +179,7 @@ class CameraWorker:
 
     def _on_frame(self, frame: Frame) -> None:
         self.health.on_frame()
+        self.health.stream_lag_s = getattr(self.source, "stream_lag_s", None)
         self.offline.on_frame()
         self.hub.publish(frame)
         period = 1.0 / self.camera.detect_fps
@@ -209,18 +209,16 @@ class CameraWorker:
                 if self.finished:
                     return
                 continue
-            self._current = frame
             try:
                 if self.tamper is not None:
                     self.tamper.update(frame)
                 if self.pipeline is not None:
                     self.pipeline.process(frame)
+                lag = None if frame.wall_time is None else time.time() - frame.wall_time
+                self.health.on_processed(lag)
             except Exception as exc:
                 self.health.on_error(f"pipeline: {type(exc).__name__}: {exc}")
                 log.exception("camera %s: pipeline failed on frame %d", self.camera.id, frame.index)
 
     def _on_detections(self, n_images: int) -> None:
-        frame = self._current
-        lag = None if frame is None or frame.wall_time is None else time.time() - frame.wall_time
-        for _ in range(n_images):
-            self.health.on_detection(lag)
+        self.health.on_detection(n_images)

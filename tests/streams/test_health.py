@@ -53,9 +53,10 @@ def test_health_status_online_then_degraded_by_drops_then_offline() -> None:
     snap = h.snapshot()
     assert snap.status is CameraStatus.OFFLINE and snap.last_error == "stream ended"
     h.on_reconnect_attempt()
-    h.on_detection(0.2)
+    h.on_detection(3)
+    h.on_processed(0.2)
     snap = h.snapshot()
-    assert snap.reconnects == 1 and snap.detections == 1 and snap.lag_s == 0.2
+    assert snap.reconnects == 1 and snap.detections == 3 and snap.lag_s == 0.2 and snap.frames_processed == 1
     assert snap.as_dict()["status"] == "offline"
     h.on_stopped()
     assert h.snapshot().status is CameraStatus.STOPPED

@@ -108,6 +108,7 @@ def test_rtsp_reads_live_frames(rtsp_server: RtspServer) -> None:
     ts = [f.ts_s for f in frames if f is not None]
     assert all(b > a for a, b in zip(ts, ts[1:], strict=False))
     assert src.nominal_fps == pytest.approx(15, abs=1)
+    assert src.stream_lag_s is not None and src.stream_lag_s >= 0
 
 
 def test_rtsp_refused_is_a_source_error() -> None:

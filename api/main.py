@@ -23,6 +23,7 @@ from api.alerts.service import AlertService
 from api.models import utcnow
 from api.review import escalate_overdue
 from api.routes import audit, auth, cameras, events, health, rectifications, sites, users
+from api.schemas.common import Problem
 from api.security import install_log_redaction
 from api.services import Services
 from api.settings import Settings
@@ -76,6 +77,9 @@ def create_app(settings: Settings) -> FastAPI:
         version="1.0.0",
         description="Regions, sites, cameras, violation events, review, rectification and audit.",
         lifespan=lifespan,
+        responses={
+            400: {"model": Problem, "description": "malformed request (e.g. a body that does not parse)"}
+        },
     )
     for module in (health, auth, users, sites, cameras, events, rectifications, audit):
         app.include_router(module.router, prefix=API_PREFIX)

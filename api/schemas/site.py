@@ -1,14 +1,35 @@
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import time
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from api.models import RegionLevel, SiteKind
 from api.schemas.common import Orm
 from vision.kinds import ViolationKind
 from vision.rule_config import RuleParams, Zone
+
+HHMM = r"^([01][0-9]|2[0-3]):[0-5][0-9]$"
+
+
+def _clock(value: Any) -> time:
+    if isinstance(value, time):
+        return value
+    if isinstance(value, str) and re.fullmatch(HHMM, value):
+        return time(int(value[:2]), int(value[3:]))
+    raise ValueError("use a 24-hour local clock time HH:MM, e.g. 06:30")
+
+
+# Local wall-clock time of the site (working hours), written "HH:MM" both ways.
+ClockTime = Annotated[
+    time,
+    BeforeValidator(_clock),
+    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": HHMM, "examples": ["06:00"]}),
+]
 
 
 class RegionCreate(BaseModel):
@@ -34,8 +55,8 @@ class SiteBase(BaseModel):
     kind: SiteKind
     licence_no: str = Field(min_length=1, max_length=64)
     address: str = Field(min_length=1, max_length=300)
-    work_start: time = time(6, 0)
-    work_end: time = time(20, 0)
+    work_start: ClockTime = time(6, 0)
+    work_end: ClockTime = time(20, 0)
     public_display: bool = False
 
 
@@ -46,8 +67,8 @@ class SiteCreate(SiteBase):
 class SiteUpdate(BaseModel):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     address: str | None = Field(default=None, min_length=1, max_length=300)
-    work_start: time | None = None
-    work_end: time | None = None
+    work_start: ClockTime | None = None
+    work_end: ClockTime | None = None
     public_display: bool | None = None
 
 

@@ -49,6 +49,7 @@ def make_test_settings(tmp: Path, database_url: str) -> Settings:
         argon2_parallelism=1,
         escalation_interval_s=0,
         sample_dir=tmp / "no-samples",
+        alerts_dispatcher="off",  # the alert suite tests delivery; here it would only add teardown time
     )
 
 
@@ -87,12 +88,9 @@ def migrated_engine(database_url: str, tmp_path_factory: pytest.TempPathFactory)
 
 def empty_all_tables(engine: Engine) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    with engine.begin() as conn:
-        if conn.dialect.name == "postgresql":
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
-        else:
-            for name in tables:
-                conn.execute(text(f"DELETE FROM {name}"))
+    with engine.begin() as conn:  # DELETE, not TRUNCATE: on a few rows it is ~20x faster in PostgreSQL
+        for name in tables:
+            conn.execute(text(f"DELETE FROM {name}"))
         conn.execute(
             text("INSERT INTO audit_head (id, last_seq, last_hash) VALUES (1, 0, :h)"), {"h": GENESIS_HASH}
         )

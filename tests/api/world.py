@@ -39,9 +39,20 @@ def _region(name: str, level: RegionLevel, parent: Region | None) -> Region:
     )
 
 
+_CLIPS: dict[tuple[int, tuple[int, int]], bytes] = {}
+
+
 def make_clip(path: Path, frames: int = 30, size: tuple[int, int] = (160, 96)) -> Path:
-    """A real H.264 MP4 (yuv420p, faststart), like the clip recorder writes."""
+    """A real H.264 MP4 (yuv420p, faststart), like the clip recorder writes (encoded once per shape)."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    if (frames, size) not in _CLIPS:
+        _encode_clip(path, frames, size)
+        _CLIPS[(frames, size)] = path.read_bytes()
+    path.write_bytes(_CLIPS[(frames, size)])
+    return path
+
+
+def _encode_clip(path: Path, frames: int, size: tuple[int, int]) -> None:
     with av.open(str(path), "w", options={"movflags": "+faststart"}) as out:
         stream = out.add_stream("libx264", rate=15)
         stream.width, stream.height, stream.pix_fmt = size[0], size[1], "yuv420p"
@@ -52,7 +63,6 @@ def make_clip(path: Path, frames: int = 30, size: tuple[int, int] = (160, 96)) -
                 out.mux(packet)
         for packet in stream.encode():
             out.mux(packet)
-    return path
 
 
 def make_jpeg(

@@ -79,7 +79,9 @@ class FrameRing:
 class ClipWriter:
     """One H.264 MP4 file; timestamps in ms from the first frame, so gaps and jitter are kept."""
 
-    def __init__(self, path: Path, size_wh: tuple[int, int], fps: float, *, preset: str = "veryfast") -> None:
+    def __init__(
+        self, path: Path, size_wh: tuple[int, int], fps: float, *, preset: str = "ultrafast"
+    ) -> None:
         self.path = path
         self.width, self.height = size_wh[0] // 2 * 2, size_wh[1] // 2 * 2  # yuv420p needs even sizes
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -87,7 +89,7 @@ class ClipWriter:
         stream = self._container.add_stream("libx264", rate=Fraction(round(fps * 1000), 1000))
         stream.width, stream.height = self.width, self.height
         stream.pix_fmt = "yuv420p"
-        stream.options = {"preset": preset, "crf": "26"}
+        stream.options = {"preset": preset, "crf": "27"}
         stream.codec_context.time_base = Fraction(1, 1000)
         self._stream = stream
         self._t0: float | None = None

@@ -170,14 +170,10 @@ class MotionGate:
         binary = (diff > threshold).astype(np.uint8)
         unmasked = int(np.count_nonzero(self._mask)) if self._mask is not None else binary.size
         fraction = float(np.count_nonzero(binary)) / max(1, unmasked)
-        count, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
-        boxes: list[BoxXYXY] = []
+        _, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
+        kept = stats[1:][stats[1:, cv2.CC_STAT_AREA] >= self.min_area_px]
         s = float(self.scale)
-        for i in range(1, count):
-            x, y, w, h, area = (int(v) for v in stats[i])
-            if area < self.min_area_px:
-                continue
-            boxes.append((x * s, y * s, (x + w) * s, (y + h) * s))
+        boxes = [(x * s, y * s, (x + w) * s, (y + h) * s) for x, y, w, h in kept[:, :4].tolist()]
         return tuple(boxes), fraction
 
     @property

@@ -157,15 +157,18 @@ class CameraPipeline:
 
 
 def process_batch(items: Sequence[tuple[CameraPipeline, Frame]]) -> list[ViolationEvent]:
-    """One step for several cameras: gate each frame, one detector call for all that need it."""
+    """One step for several cameras: gate each frame, one detector call per detector for all
+    the frames that need it (cameras normally share one detector: one batched call)."""
     need = [(pipe, frame) for pipe, frame in items if pipe.gate(frame).run_detector]
+    groups: dict[int, list[tuple[CameraPipeline, Frame]]] = {}
+    for pipe, frame in need:
+        groups.setdefault(id(pipe.detector), []).append((pipe, frame))
     results: dict[int, sv.Detections] = {}
-    if need:
-        detector = need[0][0].detector
-        dets = detector.detect([frame.image for _, frame in need])
-        if len(dets) != len(need):
-            raise RuntimeError(f"detector returned {len(dets)} results for {len(need)} images")
-        results = {id(frame): d for (_, frame), d in zip(need, dets, strict=True)}
+    for group in groups.values():
+        dets = group[0][0].detector.detect([frame.image for _, frame in group])
+        if len(dets) != len(group):
+            raise RuntimeError(f"detector returned {len(dets)} results for {len(group)} images")
+        results.update({id(frame): d for (_, frame), d in zip(group, dets, strict=True)})
     out: list[ViolationEvent] = []
     for pipe, frame in items:
         out.extend(pipe.finish(frame, results.get(id(frame))))

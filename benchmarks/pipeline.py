@@ -1,0 +1,220 @@
+"""Throughput of the vision pipeline on the sample set, against its floor and the naive way.
+
+    .venv/bin/python benchmarks/pipeline.py --profile models/kitchen-yolo11n.yaml
+    .venv/bin/python benchmarks/pipeline.py --oracle        # no model: the pipeline's own cost
+
+Prints, from one run, in video-seconds per CPU-second (higher is better; CPU time counts every
+thread of the process, so it does not flatter multi-threaded backends):
+
+(a) decode only: PyAV decode to BGR, nothing else (the floor of cost);
+(b) naive ultralytics: ``YOLO(weights).track(frame, persist=True)`` on every frame with the
+    PyTorch model, the way most users start;
+(c) this pipeline: motion gate, the profile's (fastest) backend, ByteTrack, rules, clips;
+the ratios c/b and c/a, the fraction of frames sent to the detector, and the peak RSS of one
+process running ``--cameras`` cameras (default 8) with batched detection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing as mp
+import resource
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from datetime import datetime
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from vision.decode import probe, read_frames  # noqa: E402
+from vision.detector import Detector  # noqa: E402
+from vision.evaluate import clip_rules  # noqa: E402
+from vision.pipeline import CameraPipeline, CameraSetup, process_batch  # noqa: E402
+from vision.sinks import JsonlSink  # noqa: E402
+from vision.types import Frame  # noqa: E402
+
+
+def frames_of(clip: Path, limit_s: float | None, camera_id: str = "bench") -> Iterator[Frame]:
+    n = None if limit_s is None else int(limit_s * probe(clip).fps)
+    return islice(read_frames(clip, camera_id=camera_id), n)
+
+
+def video_seconds(clip: Path, limit_s: float | None) -> float:
+    info = probe(clip)
+    total = info.frames / info.fps
+    return total if limit_s is None else min(total, limit_s)
+
+
+def decode_only(clips: list[Path], limit_s: float | None) -> tuple[float, float]:
+    cpu0 = time.process_time()
+    for clip in clips:
+        for _ in frames_of(clip, limit_s):
+            pass
+    return sum(video_seconds(c, limit_s) for c in clips), time.process_time() - cpu0
+
+
+def naive_track(weights: Path, clips: list[Path], limit_s: float | None) -> tuple[float, float]:
+    from ultralytics import YOLO
+
+    cpu0 = time.process_time()
+    for clip in clips:
+        model = YOLO(str(weights))  # a fresh tracker per video, as a user script would do
+        for frame in frames_of(clip, limit_s):
+            model.track(frame.image, persist=True, verbose=False)
+    return sum(video_seconds(c, limit_s) for c in clips), time.process_time() - cpu0
+
+
+def setup_for(clip: Path, media: Path, camera_id: str) -> CameraSetup:
+    import json
+
+    gt = clip.with_suffix(".json")
+    if not gt.exists():
+        return CameraSetup(camera_id=camera_id, media_dir=media, fps=probe(clip).fps)
+    doc = json.loads(gt.read_text())
+    return CameraSetup(
+        camera_id=camera_id,
+        media_dir=media,
+        rules=clip_rules(doc),
+        recorded_at=datetime.fromisoformat(doc["camera"]["recorded_at"]),
+        fps=probe(clip).fps,
+    )
+
+
+def pipeline_cameras(
+    detector_for: Callable[[Path], Detector], clips: list[Path], limit_s: float | None, out: Path
+) -> dict[str, float]:
+    """Run one pipeline per clip, all in this process, frames interleaved and detection batched."""
+    pipes = []
+    for i, clip in enumerate(clips):
+        cam = f"cam{i}-{clip.stem}"
+        pipes.append(
+            CameraPipeline(setup_for(clip, out / cam, cam), detector_for(clip), JsonlSink(out / cam))
+        )
+    streams = [iter(frames_of(c, limit_s, p.setup.camera_id)) for c, p in zip(clips, pipes, strict=True)]
+    cpu0 = time.process_time()
+    live = list(range(len(pipes)))
+    while live:
+        step = []
+        for i in list(live):
+            frame = next(streams[i], None)
+            if frame is None:
+                live.remove(i)
+            else:
+                step.append((pipes[i], frame))
+        if step:
+            process_batch(step)
+    for p in pipes:
+        p.close()
+    cpu = time.process_time() - cpu0
+    frames = sum(p.frames for p in pipes)
+    sent = sum(p.frames * p.detect_fraction for p in pipes)
+    return {
+        "video_s": sum(video_seconds(c, limit_s) for c in clips),
+        "cpu_s": cpu,
+        "detect_fraction": sent / frames if frames else 0.0,
+        "events": float(sum(len(p.closed) for p in pipes)),
+        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    }
+
+
+def _detector_factory(profile: Path | None, oracle: bool) -> Callable[[Path], Detector]:
+    if oracle:
+        from vision.synth.oracle import GroundTruthDetector
+
+        return lambda clip: GroundTruthDetector(clip)
+    from vision.yolo import load_profile  # type: ignore[import-not-found,unused-ignore]
+
+    assert profile is not None
+    model, _ = load_profile(profile)
+    return lambda clip: model
+
+
+def _child(args: tuple[Path | None, bool, list[Path], float | None], queue: Any) -> None:
+    """In a fresh process, so the peak RSS is the pipeline's and not the benchmark's."""
+    profile, oracle, clips, limit_s = args
+    with tempfile.TemporaryDirectory() as tmp:
+        queue.put(pipeline_cameras(_detector_factory(profile, oracle), clips, limit_s, Path(tmp)))
+
+
+def run_isolated(
+    profile: Path | None, oracle: bool, clips: list[Path], limit_s: float | None
+) -> dict[str, float]:
+    ctx = mp.get_context("spawn")
+    queue = ctx.Queue()
+    proc = ctx.Process(target=_child, args=((profile, oracle, clips, limit_s), queue))
+    proc.start()
+    result: dict[str, float] = queue.get()
+    proc.join()
+    return result
+
+
+def weights_of(profile: Path) -> Path | None:
+    """The PyTorch weights named in a model profile (for the naive baseline)."""
+    import yaml
+
+    data = yaml.safe_load(profile.read_text())
+    for key in ("weights_pt", "pt", "weights"):
+        value = data.get(key) if isinstance(data, dict) else None
+        if isinstance(value, str) and value.endswith(".pt"):
+            p = Path(value)
+            return (
+                p if p.is_absolute() else (profile.parent / p if (profile.parent / p).exists() else REPO / p)
+            )
+    return None
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--profile", type=Path, help="model profile (models/*.yaml)")
+    ap.add_argument("--oracle", action="store_true", help="ground-truth detector instead of a model")
+    ap.add_argument(
+        "--weights", type=Path, help="PyTorch weights for the naive baseline (default: from profile)"
+    )
+    ap.add_argument("--clips", type=Path, nargs="*", help="default: sample_videos/*.mp4")
+    ap.add_argument("--seconds", type=float, default=None, help="only the first N seconds of each clip")
+    ap.add_argument("--cameras", type=int, default=8, help="cameras in one process for the RSS figure")
+    a = ap.parse_args()
+    if not a.oracle and a.profile is None:
+        ap.error("--profile is required (or --oracle)")
+    clips = a.clips or sorted((REPO / "sample_videos").glob("*.mp4"))
+    if a.oracle:
+        clips = [c for c in clips if c.with_suffix(".json").exists()]
+    print(f"{len(clips)} clips, {sum(video_seconds(c, a.seconds) for c in clips):.0f} video-seconds")
+
+    vs, cpu = decode_only(clips, a.seconds)
+    rate_a = vs / cpu
+    print(f"(a) decode only               {rate_a:8.1f} video-s per CPU-s")
+
+    weights = a.weights or (weights_of(a.profile) if a.profile else None)
+    rate_b = None
+    if weights is not None and weights.exists():
+        vs, cpu = naive_track(weights, clips, a.seconds)
+        rate_b = vs / cpu
+        print(f"(b) naive ultralytics .track  {rate_b:8.2f} video-s per CPU-s  ({weights.name}, every frame)")
+    else:
+        print("(b) naive ultralytics .track  skipped (no .pt weights: --weights or a profile naming them)")
+
+    c = run_isolated(a.profile, a.oracle, clips, a.seconds)
+    rate_c = c["video_s"] / c["cpu_s"]
+    backend = "oracle" if a.oracle else str(a.profile)
+    print(f"(c) this pipeline             {rate_c:8.2f} video-s per CPU-s  ({backend}, motion gate)")
+    if rate_b:
+        print(f"    c/b = {rate_c / rate_b:.1f}x   (aim >= 8x)")
+    print(f"    c/a = {rate_c / rate_a:.2f}")
+    print(f"    frames sent to the detector: {c['detect_fraction']:.0%}; events: {c['events']:.0f}")
+
+    multi = [clips[i % len(clips)] for i in range(a.cameras)]
+    m = run_isolated(a.profile, a.oracle, multi, a.seconds)
+    print(
+        f"{a.cameras} cameras in one process: peak RSS {m['peak_rss_mb']:.0f} MB (aim <= 600), "
+        f"{m['video_s'] / m['cpu_s']:.2f} video-s per CPU-s"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -84,6 +84,7 @@ class CameraPipeline:
         )
         self._size: tuple[int, int] | None = None
         self._last_moving_s = float("-inf")
+        self._wall_offset: float | None = None  # unix time minus ts_s, when wall time is known
         self.tracker_lost_s = 1.5  # keep detecting this long after a person or pest was seen
         self.frames = 0
         self.closed: list[ViolationEvent] = []
@@ -117,6 +118,8 @@ class CameraPipeline:
         """Track and apply rules (when the detector ran), record clips, emit ready events."""
         self.frames += 1
         wall = self.wall(frame)
+        if wall is not None:
+            self._wall_offset = wall.timestamp() - frame.ts_s
         events: list[ViolationEvent] = []
         evidence = []
         if detections is not None:
@@ -147,6 +150,8 @@ class CameraPipeline:
 
     def _emit(self, events: Sequence[ViolationEvent]) -> None:
         for event in events:
+            if event.started_wall is None and self._wall_offset is not None:
+                event.started_wall = event.started_s + self._wall_offset  # unix time of the start
             self.sink.emit(event)
             if event.phase is EventPhase.CLOSE:
                 self.closed.append(event)

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,6 +42,7 @@ def event_record(event: ViolationEvent, base: Path | None = None) -> dict[str, A
         "camera_id": event.camera_id,
         "track_id": event.track_id,
         "start_s": round(event.started_s, 3),
+        "start_wall": _iso(event.started_wall),
         "end_s": round(event.ended_s, 3) if event.ended_s is not None else None,
         "confidence": round(event.confidence, 4),
         "clip": rel(event.clip_path),
@@ -51,17 +53,24 @@ def event_record(event: ViolationEvent, base: Path | None = None) -> dict[str, A
     }
 
 
+def _iso(unix: float | None) -> str | None:
+    if unix is None:
+        return None
+    return datetime.fromtimestamp(unix, tz=UTC).isoformat(timespec="milliseconds")
+
+
 class JsonlSink:
     """Appends one line per closed event to ``directory/events.jsonl`` and flushes it at once.
 
     Flushing per line means a crash later in the video loses nothing already written.
     """
 
-    def __init__(self, directory: Path, *, filename: str = "events.jsonl") -> None:
+    def __init__(self, directory: Path, *, filename: str = "events.jsonl", append: bool = False) -> None:
         self.directory = directory
         directory.mkdir(parents=True, exist_ok=True)
         self.path = directory / filename
-        self._file: IO[str] | None = self.path.open("a", encoding="utf-8")
+        # A new analysis of a video replaces the old file (re-running must not double the lines).
+        self._file: IO[str] | None = self.path.open("a" if append else "w", encoding="utf-8")
         self._written: set[str] = set()
         self.opened = 0
         self.updated = 0

@@ -72,6 +72,10 @@ def test_sample_clips_and_snapshots_are_complete(runs: dict[str, tuple[FileResul
     for clip in {r["clip"] for r in records}:
         assert_browser_clip(Path(clip), min_frames=15)
     assert all(Path(r["snapshot"]).stat().st_size > 5000 for r in records)
+    recorded_at = datetime.fromisoformat(load(name)["camera"]["recorded_at"])
+    for r in records:  # wall time of the start: the clip's recording time plus start_s
+        wall = datetime.fromisoformat(r["start_wall"])
+        assert abs((wall - recorded_at).total_seconds() - r["start_s"]) < 0.01
 
 
 @pytest.mark.parametrize("name", ["storage_night", "wash_area_bin_roaches"])

@@ -56,3 +56,15 @@ def test_emit_after_close_is_an_error(tmp_path: Path) -> None:
     sink.close()
     with pytest.raises(RuntimeError, match="closed"):
         sink.emit(ev(EventPhase.CLOSE))
+
+
+def test_a_new_run_replaces_the_file_unless_appending(tmp_path: Path) -> None:
+    for _ in range(2):
+        sink = JsonlSink(tmp_path)
+        sink.emit(ev(EventPhase.CLOSE))
+        sink.close()
+    assert len((tmp_path / "events.jsonl").read_text().splitlines()) == 1
+    sink = JsonlSink(tmp_path, append=True)
+    sink.emit(ev(EventPhase.CLOSE, eid="e9"))
+    sink.close()
+    assert len((tmp_path / "events.jsonl").read_text().splitlines()) == 2

@@ -198,9 +198,10 @@ class FileSource:
 class RtspSource:
     """An RTSP camera through FFmpeg (PyAV) over TCP.
 
-    Two timeouts notice a stalled stream well within 10 s: FFmpeg's socket I/O ``timeout``
-    option (microseconds) and PyAV's interrupt callback ``timeout=(open, read)`` which aborts a
-    blocked read. A dead server usually shows up at once as a closed TCP connection.
+    Two timeouts notice a stalled stream after about ``read_timeout_s`` (at most 10 s by config):
+    FFmpeg's socket I/O ``timeout`` option (microseconds) and PyAV's interrupt callback
+    ``timeout=(open, read)`` which aborts a blocked read. A dead server usually shows up at once
+    as a closed TCP connection.
     """
 
     def __init__(
@@ -219,14 +220,17 @@ class RtspSource:
 
     def open(self) -> None:
         self._min_offset = None
+        # FFmpeg's RTSP reader waits for a second timeout period before it gives up (measured:
+        # a 5 s setting reports after 10 s), so each is set to half the stall budget.
+        half_s = self.read_timeout_s / 2
         options = {
             "rtsp_transport": "tcp",
-            "timeout": str(int(self.read_timeout_s * 1_000_000)),
+            "timeout": str(int(half_s * 1_000_000)),
             "fflags": "nobuffer",
             "flags": "low_delay",
         }
         try:
-            container = av.open(self.url, options=options, timeout=(self.open_timeout_s, self.read_timeout_s))
+            container = av.open(self.url, options=options, timeout=(self.open_timeout_s, half_s))
         except (av.FFmpegError, OSError) as exc:
             raise SourceError(f"cannot open {redact(self.url)}: {exc}") from exc
         self._dec = _PyAvDecoder(container)

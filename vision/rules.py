@@ -32,6 +32,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import numpy as np
+
 from vision.kinds import ObjectClass, ViolationKind
 from vision.rule_config import CameraRules, Zone
 from vision.tracking import TrackedSubject
@@ -97,6 +99,7 @@ class _State:
     event: ViolationEvent | None = None
     last_emit_s: float = 0.0
     last_end_s: float | None = None  # end of the previous event (cooldown)
+    last_box: BoxXYXY | None = None  # subject box at the last frame where the condition held
 
 
 def rule_version(rules: CameraRules) -> str:
@@ -182,6 +185,8 @@ class RuleEngine:
         self._states: dict[tuple[int, ViolationKind], _State] = {}
         self._last_ts = 0.0
         self.evidence: list[Evidence] = []  # of the last evaluated frame, for open events
+        self._present: set[int] = set()  # track ids seen on the frame being evaluated
+        self._frame_w = 640.0
 
     @property
     def open_events(self) -> list[ViolationEvent]:
@@ -209,6 +214,8 @@ class RuleEngine:
         """Observe ``subjects`` at ``ts_s``; return the events that opened, updated or closed."""
         self._last_ts = ts_s
         self.evidence = []
+        self._present = {s.track.track_id for s in subjects}
+        self._frame_w = float(frame_wh[0])
         emitted = self._close_expired(ts_s)
         for subject in subjects:
             for obs in observe(subject, self.rules, frame_wh, wall):
@@ -225,8 +232,42 @@ class RuleEngine:
             state.run_start_s = None
         return out
 
+    def _state_for(self, ts: float, obs: Observation) -> _State:
+        key = (obs.track_id, obs.kind)
+        state = self._states.get(key)
+        if state is None:
+            orphan = self._orphan(ts, obs) if obs.holds else None
+            state = self._states.pop(orphan) if orphan else _State(deque(maxlen=self.vote_window))
+            self._states[key] = state
+        return state
+
+    def _orphan(self, ts: float, obs: Observation) -> tuple[int, ViolationKind] | None:
+        """The run of the same kind that this new track continues, if any.
+
+        A rat that runs behind a crate, a person hidden by another, comes back under a new
+        track id; if its run of the same kind lost its subject less than ``grace_s`` ago, near
+        where the new one appears, it is the same incident and must not become a second event.
+        """
+        grace = self.rules.params(obs.kind).grace_s
+        best: tuple[int, ViolationKind] | None = None
+        best_d = float("inf")
+        for key, s in self._states.items():
+            if key[1] != obs.kind or s.run_start_s is None or s.last_box is None or key[0] in self._present:
+                continue
+            gap = ts - s.last_true_s
+            if gap > grace:
+                continue
+            old, new = s.last_box, obs.subject_xyxy
+            d = float(
+                np.hypot((old[0] + old[2] - new[0] - new[2]) / 2, (old[1] + old[3] - new[1] - new[3]) / 2)
+            )
+            reach = 1.5 * max(old[2] - old[0], 0.02 * self._frame_w) + 0.25 * self._frame_w * gap
+            if d <= reach and d < best_d:
+                best, best_d = key, d
+        return best
+
     def _apply(self, ts: float, obs: Observation) -> list[ViolationEvent]:
-        state = self._states.setdefault((obs.track_id, obs.kind), _State(deque(maxlen=self.vote_window)))
+        state = self._state_for(ts, obs)
         state.last_seen_s = ts
         state.votes.append(obs.holds)
         if not obs.holds:
@@ -239,6 +280,7 @@ class RuleEngine:
         if state.run_start_s is None:
             state.run_start_s = state.first_true_s
         state.last_true_s = ts
+        state.last_box = obs.subject_xyxy
         params = self.rules.params(obs.kind)
         if state.event is None:
             out = self._maybe_open(ts, obs, state, params.min_duration_s, params.cooldown_s)

@@ -180,10 +180,28 @@ def test_update_phase_every_few_seconds_and_flush_closes_open() -> None:
     assert events[-1].ended_s == pytest.approx(14.9)
 
 
-def test_new_track_id_never_inherits_old_state() -> None:
-    # track 1 was bare for 1.5 s and left; track 2 appears later bare: its own run starts from zero
-    timeline = frames(15, person(1, "head_bare")) + frames(10, person(2, "head_bare"))
+def test_new_track_elsewhere_never_inherits_old_state() -> None:
+    # track 1 was bare for 1.5 s and left; track 2 appears bare far away: its run starts from zero
+    far = (400.0, 50.0, 460.0, 250.0)
+    timeline = frames(15, person(1, "head_bare")) + frames(10, person(2, "head_bare", box=far))
     assert closed(run(timeline), ViolationKind.NO_HAT) == []
+
+
+def test_subject_lost_and_found_under_a_new_id_stays_one_event() -> None:
+    # a rat hides for 1 s (less than grace) and the tracker gives it a new id 20 px further on
+    rat_a = TrackedSubject(Track("cam", 5, "rat", (300.0, 300.0, 320.0, 310.0), 0.7, 0.0))
+    rat_b = TrackedSubject(Track("cam", 9, "rat", (320.0, 300.0, 340.0, 310.0), 0.7, 0.0))
+    events = closed(run(frames(20, rat_a) + frames(10) + frames(20, rat_b)))
+    assert [(e.kind, e.track_id) for e in events] == [(ViolationKind.RODENT, 5)]
+    assert events[0].started_s == 0.0 and events[0].ended_s == pytest.approx(4.9)
+
+
+def test_a_subject_still_in_view_keeps_its_own_run() -> None:
+    # two rats side by side: the second is not the first one's continuation
+    rat_a = TrackedSubject(Track("cam", 5, "rat", (300.0, 300.0, 320.0, 310.0), 0.7, 0.0))
+    rat_b = TrackedSubject(Track("cam", 9, "rat", (325.0, 300.0, 345.0, 310.0), 0.7, 0.0))
+    events = closed(run(frames(10, rat_a) + frames(20, rat_a, rat_b)))
+    assert sorted(e.track_id for e in events) == [5, 9]
 
 
 def test_engine_does_not_mutate_emitted_open_event() -> None:

@@ -22,7 +22,8 @@ class Event(Created, Base):
 
     __tablename__ = "events"
     __table_args__ = (
-        Index("ix_events_queue", "site_id", "status", "started_at"),
+        # INCLUDE lets PostgreSQL count a filtered queue (severity/kind) from the index alone.
+        Index("ix_events_queue", "site_id", "status", "started_at", postgresql_include=["severity", "kind"]),
         Index("ix_events_status_started", "status", "started_at"),
         Index("ix_events_camera_started", "camera_id", "started_at"),
     )
@@ -52,7 +53,7 @@ class Event(Created, Base):
 
     camera: Mapped[Camera] = relationship()
     site: Mapped[Site] = relationship()
-    media: Mapped[list[EventMedia]] = relationship(order_by="EventMedia.kind", lazy="selectin")
+    media: Mapped[list[EventMedia]] = relationship(order_by="EventMedia.kind")
 
 
 class EventMedia(UUIDKey, Created, Base):

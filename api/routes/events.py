@@ -30,6 +30,7 @@ from api.scope import site_filter
 from vision.kinds import Severity, ViolationKind
 
 log = logging.getLogger("api.events")
+SUMMARY_FIELDS = tuple(EventSummary.model_fields)
 router = APIRouter(tags=["events"])
 
 
@@ -62,10 +63,11 @@ def review_queue(
         stmt = stmt.where(Event.started_at >= since)
     if until is not None:
         stmt = stmt.where(Event.started_at < until)
-    count = session.scalar(select(func.count()).select_from(stmt.with_only_columns(Event.id).subquery())) or 0
-    page = stmt.order_by(Event.started_at.desc(), Event.id.desc()).offset(offset).limit(limit)
-    rows = session.scalars(page).all()
-    return EventsPublic(data=[EventSummary.model_validate(e) for e in rows], count=count)
+    count = session.scalar(stmt.with_only_columns(func.count())) or 0
+    columns = [getattr(Event, name) for name in SUMMARY_FIELDS]  # plain rows: no ORM identity map per event
+    page = stmt.with_only_columns(*columns).order_by(Event.started_at.desc(), Event.id.desc())
+    rows = session.execute(page.offset(offset).limit(limit)).all()
+    return EventsPublic(data=[EventSummary(**row._mapping) for row in rows], count=count)
 
 
 def media_url(event_id: uuid.UUID, kind: MediaKind) -> str:

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, tuple_, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.alerts.fanout import sequence_batch
@@ -32,6 +33,9 @@ from api.alerts.tiers import Cadence, TierConfig
 from api.models.base import utcnow
 
 log = logging.getLogger(__name__)
+# Deliveries per pass and channel: the outcome is recorded after each pass, so this bounds how many
+# alerts a crash can make a channel receive twice (webhooks go one POST at a time: keep it small).
+PASS_SIZE: dict[Channel, int] = {Channel.WEBHOOK: 50, Channel.MQTT: 200}
 DEFAULT_RETRY: dict[Channel, RetryPolicy] = {
     Channel.WEBHOOK: RetryPolicy(),
     Channel.MQTT: RetryPolicy(base_s=1.0, factor=2.0, max_delay_s=10.0, give_up_after_s=None),
@@ -179,30 +183,39 @@ class Dispatcher:
         return sum(len(g.items) for g in groups)
 
     def _ready_groups(self, channel: Channel, now: datetime) -> list[Group]:
+        """Due deliveries in id order, grouped; groups whose head waits for a retry are left out
+        in SQL, so one receiver's backlog never hides the others' deliveries."""
         D = AlertDelivery
+        per_site = channel is Channel.WEBHOOK
+        limit = min(self._batch_size, PASS_SIZE.get(channel, self._batch_size))
+        due = (D.channel == channel, D.status == DeliveryStatus.PENDING, D.due_at <= now)
         with self._sessions() as s:
-            rows = s.execute(
-                select(D.id, D.target, D.site_id, D.cadence, D.next_attempt_at, D.attempts, D.due_at)
-                .where(D.channel == channel, D.status == DeliveryStatus.PENDING, D.due_at <= now)
-                .order_by(D.id)
-                .limit(50_000)
+            waiting = s.execute(
+                select(D.target, D.site_id, D.cadence).where(*due, D.next_attempt_at > now)
             ).all()
+            stmt = select(
+                D.id, D.target, D.site_id, D.cadence, D.next_attempt_at, D.attempts, D.due_at
+            ).where(*due)
+            held = _held_back(waiting, per_site)
+            if held is not None:
+                stmt = stmt.where(~held)
+            rows = s.execute(stmt.order_by(D.id).limit(limit * 4)).all()
         groups: dict[tuple[str, str], Group] = {}
         blocked: set[tuple[str, str]] = set()
         taken = 0
         for r in rows:
             p = Pending(r.id, r.target, r.site_id.hex, r.cadence, r.next_attempt_at, r.attempts, r.due_at)
-            key = group_key(p, per_site=channel is Channel.WEBHOOK)
+            key = group_key(p, per_site)
             if key in blocked:
                 continue
             if key not in groups:
-                if (p.next_attempt_at is not None and p.next_attempt_at > now) or taken >= self._batch_size:
+                if (p.next_attempt_at is not None and p.next_attempt_at > now) or taken >= limit:
                     blocked.add(key)
                     continue
                 groups[key] = Group(p.target, p.cadence)
             groups[key].items.append(p)
             taken += 1
-            if taken >= self._batch_size:
+            if taken >= limit:
                 blocked.update(k for k in groups)  # keep each group a contiguous prefix
         return list(groups.values())
 
@@ -276,3 +289,18 @@ class Dispatcher:
         s.execute(
             update(D).where(and_(D.id == head.id, D.first_attempt_at.is_(None))).values(first_attempt_at=now)
         )
+
+
+def _held_back(waiting: Sequence[Any], per_site: bool) -> ColumnElement[bool] | None:
+    """A condition matching every delivery queued behind a head that waits for its retry."""
+    D = AlertDelivery
+    conds: list[ColumnElement[bool]] = []
+    immediate = {(r.target, r.site_id) for r in waiting if r.cadence is Cadence.IMMEDIATE}
+    digests = {(r.target, r.cadence) for r in waiting if r.cadence is not Cadence.IMMEDIATE}
+    if immediate and per_site:
+        conds.append(and_(D.cadence == Cadence.IMMEDIATE, tuple_(D.target, D.site_id).in_(sorted(immediate))))
+    elif immediate:
+        conds.append(and_(D.cadence == Cadence.IMMEDIATE, D.target.in_(sorted({t for t, _ in immediate}))))
+    if digests:
+        conds.append(tuple_(D.target, D.cadence).in_(sorted(digests)))
+    return or_(*conds) if conds else None

@@ -42,13 +42,13 @@ class Alert(BaseModel):
     kind: str = Field(description="violation kind, e.g. rodent, no_hat, camera_offline")
     kind_zh: str = ""
     severity: Severity
-    region: str = Field(description="region code of the site (leaf of region_path)")
-    region_path: list[str] = Field(default_factory=list, description="region codes, province → street")
+    region: str = Field(description="id (hex) of the site's region, the last of region_path")
+    region_path: list[str] = Field(default_factory=list, description="region ids (hex), province → street")
     site_id: str
     site_name: str = ""
     camera_id: str = Field(default="-", description="'-' for alerts about a whole site")
     occurred_at: datetime = Field(description="when the event change happened (UTC)")
-    created_at: datetime = Field(description="when the alert row was committed (UTC)")
+    created_at: datetime = Field(description="when the alert was written, with the change (UTC)")
     message: str = ""
     detail: dict[str, Any] = Field(default_factory=dict, description="trigger-specific extras")
 

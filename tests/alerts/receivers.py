@@ -76,6 +76,7 @@ class WebhookReceiver:
         self.requests: list[tuple[float, int | None, int]] = []  # (monotonic time, alert id, status)
         self.bodies: list[dict[str, Any]] = []
         self.rejected = 0
+        self.rejections: list[str] = []
         self._lock = threading.Lock()
         receiver = self
 
@@ -101,9 +102,10 @@ class WebhookReceiver:
     def _handle(self, h: BaseHTTPRequestHandler, body: bytes) -> None:
         try:
             verify_signature(body, dict(h.headers.items()), self.secrets)
-        except InvalidSignature:
+        except InvalidSignature as exc:
             with self._lock:
                 self.rejected += 1
+                self.rejections.append(f"{exc} (body {body[:80]!r})")
             self._answer(h, 401)
             return
         doc = json.loads(body)

@@ -41,7 +41,7 @@ def test_signed_alerts_arrive_once_in_site_order(
             for seq in s.scalars(select(AlertOutbox.seq).where(AlertOutbox.site_id == world.site_a.id))
         )
     assert receiver.received.ids == site_a_ids  # each once, in alert_id order, nothing of site B
-    assert receiver.rejected == 0
+    assert receiver.rejected == 0, receiver.rejections
     assert all(b["site_id"] == str(world.site_a.id) for b in receiver.bodies)
 
 
@@ -157,10 +157,28 @@ def test_secret_rotation_signs_with_both_secrets(
     start_dispatcher()
     add_alerts(sessions, [world.site_a], 2)
     wait_until(lambda: len(receiver.received.unique) == 2, 20, "alerts verified with the new secret")
-    assert receiver.rejected == 0
+    assert receiver.rejected == 0, receiver.rejections
     assert world.client.post(f"/api/alerts/webhooks/{sub_id}/retire-old", headers=admin).status_code == 200
     listed = world.client.get("/api/alerts/webhooks", headers=admin).json()
     assert (
         listed["count"] == 1 and listed["data"][0]["rotating"] is False and "secret" not in listed["data"][0]
     )
     assert uuid.UUID(listed["data"][0]["id"]) == uuid.UUID(sub_id)
+
+
+def test_a_failing_receiver_does_not_hold_back_the_others(
+    world: World, sessions: sessionmaker[Session], start_dispatcher: Any
+) -> None:
+    down, up = WebhookReceiver([]), WebhookReceiver([])
+    try:
+        subscribe(world, down, site_id=world.site_a.id)
+        subscribe(world, up, site_id=world.site_a.id)
+        down.fail_first = 10**6
+        start_dispatcher()
+        add_alerts(sessions, [world.site_a], 300)  # far more than one pass reads
+        wait_until(lambda: len(up.received.unique) == 300, 60, "the healthy receiver's 300 alerts")
+        assert up.received.ids == sorted(up.received.ids) and down.received.ids == []
+        assert len({alert_id for _, alert_id, _ in down.requests}) == 1  # only the head is retried
+    finally:
+        down.close()
+        up.close()

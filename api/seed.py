@@ -36,7 +36,7 @@ SITES = [
     ("湖滨小馆", SiteKind.RESTAURANT, "JY33010200002", "湖滨街道", "湖滨路 8 号", True),
     ("城西中央厨房", SiteKind.CENTRAL_KITCHEN, "JY33010600003", "北山街道", "文三路 99 号", False),
 ]
-SCENE_TO_SITE = {"canteen": 0, "school": 0, "restaurant": 1, "central_kitchen": 2, "kitchen": 2}
+SCENE_TO_SITE = {"canteen": 0, "hot_kitchen": 1, "wash_area": 2, "storage": 2}  # scene kind → SITES index
 
 
 @dataclass(frozen=True, slots=True)

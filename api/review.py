@@ -48,9 +48,16 @@ class Conflict(Exception):
     """The resource is not in a state that allows this transition (HTTP 409)."""
 
 
+def lock(session: Session, row: Event | Rectification) -> None:
+    """Re-read ``row`` under a row lock so two concurrent transitions cannot both pass the state
+    check (PostgreSQL ``FOR UPDATE``; SQLite transactions are already serialized)."""
+    session.refresh(row, with_for_update=True)
+
+
 def review_event(
     session: Session, event: Event, user: User, decision: Decision, reason: str, now: datetime
 ) -> None:
+    lock(session, event)
     if event.status is not EventStatus.PENDING:
         raise Conflict(f"event already {event.status.value}")
     event.status = EventStatus.CONFIRMED if decision is Decision.CONFIRM else EventStatus.DISMISSED
@@ -72,6 +79,7 @@ def review_event(
 def order_rectification(
     session: Session, event: Event, user: User, instructions: str, deadline_at: datetime | None, now: datetime
 ) -> Rectification:
+    lock(session, event)  # one open order per event, also under concurrent requests
     if event.status is not EventStatus.CONFIRMED:
         raise Conflict("only a confirmed event can get a rectification order")
     open_one = session.scalar(
@@ -120,6 +128,7 @@ def submit_rectification(
     photos: list[RectificationPhoto],
     now: datetime,
 ) -> None:
+    lock(session, rect)
     if rect.status is not RectificationStatus.ORDERED:
         raise Conflict(f"rectification is {rect.status.value}, not ordered")
     rect.status = RectificationStatus.SUBMITTED
@@ -145,6 +154,7 @@ def submit_rectification(
 def recheck_rectification(
     session: Session, rect: Rectification, user: User, decision: RecheckDecision, result: str, now: datetime
 ) -> None:
+    lock(session, rect)
     if rect.status is not RectificationStatus.SUBMITTED:
         raise Conflict(f"rectification is {rect.status.value}, not submitted")
     accepted = decision is RecheckDecision.ACCEPT
@@ -181,6 +191,7 @@ def escalate_overdue(session: Session, now: datetime) -> list[Escalation]:
         select(Rectification)
         .where(Rectification.status == RectificationStatus.ORDERED, Rectification.deadline_at < now)
         .order_by(Rectification.deadline_at)
+        .with_for_update(skip_locked=True)  # replicas running this at once never escalate twice
     ).all()
     for rect in rows:
         period = DEADLINE_BY_SEVERITY[rect.event.severity]

@@ -29,8 +29,9 @@ from typing import Any
 
 import numpy as np
 
-from streams.config import RuntimeConfig
+from streams.config import CameraConfig, RuntimeConfig
 from streams.detect import BatchingDetector, NullDetector
+from streams.record import RecordingSink, RecordTap
 from streams.sinks import JsonlEventSink
 from streams.sources import open_source, redact
 from streams.worker import CameraWorker, PipelineContext, PipelineFactory, SourceFactory
@@ -95,20 +96,32 @@ class Runtime:
         factory = self.pipeline_factory or default_pipeline_factory()
         for site, cam in self.config.cameras():
             client = self.detector.client(cam.id)
-            pipeline = (
-                factory(PipelineContext(site, cam, client, self.sink, self.config.media_dir))
-                if factory
-                else None
-            )
+            sink, recording = self._camera_sink(site.id, cam)
+            ctx = PipelineContext(site, cam, client, sink, self.config.media_dir)
             self.workers[cam.id] = CameraWorker(
                 site,
                 cam,
                 self.config.camera_health(cam),
-                self.sink,
+                sink,
                 detector=client,
-                pipeline=pipeline,
+                pipeline=factory(ctx) if factory else None,
                 source_factory=self.source_factory,
+                recording=recording,
             )
+
+    def _camera_sink(self, site_id: str, cam: CameraConfig) -> tuple[EventSink, RecordingSink | None]:
+        """With a record URL, events get clips cut from the main stream (stream copy)."""
+        if not cam.record_url:
+            return self.sink, None
+        health = self.config.camera_health(cam)
+        tap = RecordTap(
+            cam.id,
+            cam.record_url,
+            self.config.media_dir / site_id / cam.id,
+            read_timeout_s=health.stall_timeout_s,
+        )
+        recording = RecordingSink(self.sink, tap)
+        return recording, recording
 
     def _start_watchdog(self) -> None:
         self._watchdog = threading.Thread(target=self._watch, name="watchdog", daemon=True)
@@ -180,6 +193,7 @@ class Runtime:
             snap["finished"] = w.finished
             snap["offline_event"] = w.offline.event.id if w.offline.event else None
             snap["tampered"] = None if w.tamper is None or w.tamper.cause is None else w.tamper.cause.value
+            snap["record_error"] = w.recording.tap.last_error if w.recording else None
             cams[cid] = snap
         det = self.detector.stats if self.detector else None
         return {

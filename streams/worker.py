@@ -22,6 +22,7 @@ from typing import Protocol
 from streams.config import CameraConfig, HealthConfig, SiteConfig
 from streams.detect import CameraDetector
 from streams.health import Backoff, CameraHealth, OfflineMonitor
+from streams.record import RecordingSink
 from streams.slots import FrameHub, LatestSlot
 from streams.sources import CameraSourceSpec, FrameSource, SourceError, open_source, redact
 from streams.tamper import TamperDetector
@@ -64,8 +65,10 @@ class CameraWorker:
         detector: CameraDetector | None = None,
         pipeline: FramePipeline | None = None,
         source_factory: SourceFactory = open_source,
+        recording: RecordingSink | None = None,
     ) -> None:
         self.site, self.camera, self.cfg, self.sink = site, camera, health_cfg, sink
+        self.recording = recording
         self.detector = detector
         self.pipeline = pipeline
         self.spec = CameraSourceSpec(
@@ -114,6 +117,8 @@ class CameraWorker:
 
     # lifecycle -------------------------------------------------------------------------------
     def start(self) -> None:
+        if self.recording is not None:
+            self.recording.tap.start()
         self._reader.start()
         self._processor.start()
 
@@ -132,6 +137,8 @@ class CameraWorker:
         if self.tamper is not None:
             self.tamper.close()
         self.offline.close()
+        if self.recording is not None:
+            self.recording.close()  # finalize main-stream clips, release held close events
         self.health.on_stopped()
 
     @property

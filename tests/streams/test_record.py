@@ -1,0 +1,74 @@
+"""Main-stream clips: detection on the sub-stream, evidence cut from the main stream by stream copy."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+import pytest
+
+from streams.config import parse_config
+from streams.runtime import Runtime
+from streams.sinks import CollectingSink
+from streams.testing import RtspServer, make_pattern_clip
+from vision.kinds import ViolationKind
+from vision.types import EventPhase
+
+from .conftest import wait_for
+
+
+def test_tamper_event_gets_a_playable_main_stream_clip(tmp_path: Path, gst_ok: bool) -> None:
+    sub = make_pattern_clip(tmp_path / "sub.mp4", seconds=10, covered_from_s=4)
+    main = make_pattern_clip(tmp_path / "main.mp4", seconds=10, covered_from_s=4, size_wh=(960, 540))
+    with RtspServer({"sub": sub, "main": main}) as server:
+        cfg = parse_config(
+            {
+                "sites": [
+                    {
+                        "id": "s1",
+                        "cameras": [
+                            {"id": "cam0", "url": server.url("sub"), "record_url": server.url("main")}
+                        ],
+                    }
+                ],
+                "http": {"enabled": False},
+                "media_dir": str(tmp_path / "media"),
+            }
+        )
+        sink = CollectingSink()
+        rt = Runtime(cfg, sink=sink)
+        rt.start()
+        try:
+
+            def closed() -> list:  # type: ignore[type-arg]
+                return [
+                    e
+                    for e in sink.snapshot()
+                    if e.kind is ViolationKind.CAMERA_TAMPERED and e.phase is EventPhase.CLOSE
+                ]
+
+            wait_for(closed, 40, 0.2)
+        finally:
+            rt.stop()
+    event = closed()[0]
+    assert event.clip_path is not None and event.clip_path.endswith("-main.mp4")
+    clip = Path(event.clip_path)
+    assert clip.parent == tmp_path / "media" / "s1" / "cam0"
+    data = clip.read_bytes()
+    assert data.index(b"moov") < data.index(b"mdat")  # faststart: a browser can start playing at once
+    with av.open(str(clip)) as box:
+        stream = box.streams.video[0]
+        assert (stream.codec_context.width, stream.codec_context.height) == (960, 540)
+        frames = list(box.decode(stream))
+    assert event.ended_s is not None
+    seconds = len(frames) / 15
+    assert seconds >= (event.ended_s - event.started_s) + 4  # the event plus most of pre/post-roll
+    assert frames[0].to_ndarray(format="gray").std() > 20  # starts before the lens was covered
+    assert frames[len(frames) // 2].to_ndarray(format="gray").std() < 10  # covered in the middle
+    assert [e.phase for e in sink.snapshot() if e.id == event.id] == [EventPhase.OPEN, EventPhase.CLOSE]
+
+
+@pytest.mark.parametrize("url", ["rtsp://h/x", "clip.mp4"])
+def test_record_url_is_validated_like_the_detect_url(url: str) -> None:
+    cfg = parse_config({"sites": [{"id": "s", "cameras": [{"id": "c", "url": "a.mp4", "record_url": url}]}]})
+    assert cfg.cameras()[0][1].record_url == url

@@ -17,3 +17,18 @@ class EventSink(Protocol):
     def emit(self, event: ViolationEvent) -> None: ...
 
     def close(self) -> None: ...
+
+
+class TeeSink:
+    """Hands every event to several sinks in order (e.g. files and the database)."""
+
+    def __init__(self, *sinks: EventSink) -> None:
+        self.sinks = sinks
+
+    def emit(self, event: ViolationEvent) -> None:
+        for s in self.sinks:
+            s.emit(event)
+
+    def close(self) -> None:
+        for s in self.sinks:
+            s.close()

@@ -217,9 +217,10 @@ class RuleEngine:
         self._present = {s.track.track_id for s in subjects}
         self._frame_w = float(frame_wh[0])
         emitted = self._close_expired(ts_s)
-        for subject in subjects:
-            for obs in observe(subject, self.rules, frame_wh, wall):
-                emitted.extend(self._apply(ts_s, obs))
+        observations = [obs for subject in subjects for obs in observe(subject, self.rules, frame_wh, wall)]
+        # Conditions that stopped holding first, so a new run can see who just stopped (_orphan).
+        for obs in sorted(observations, key=lambda o: o.holds):
+            emitted.extend(self._apply(ts_s, obs))
         self._purge(ts_s)
         return emitted
 
@@ -247,12 +248,17 @@ class RuleEngine:
         A rat that runs behind a crate, a person hidden by another, comes back under a new
         track id; if its run of the same kind lost its subject less than ``grace_s`` ago, near
         where the new one appears, it is the same incident and must not become a second event.
+        The old track may still be in view: when two people cross, the tracker can swap their
+        ids, and the old id then shows the condition *not* holding on this very frame.
         """
         grace = self.rules.params(obs.kind).grace_s
         best: tuple[int, ViolationKind] | None = None
         best_d = float("inf")
         for key, s in self._states.items():
-            if key[1] != obs.kind or s.run_start_s is None or s.last_box is None or key[0] in self._present:
+            if key[1] != obs.kind or s.run_start_s is None or s.last_box is None:
+                continue
+            swapped = s.last_seen_s == ts and bool(s.votes) and not s.votes[-1]
+            if key[0] in self._present and not swapped:
                 continue
             gap = ts - s.last_true_s
             if gap > grace:

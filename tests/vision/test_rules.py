@@ -221,3 +221,12 @@ def test_point_in_polygon(point: tuple[float, float], inside: bool) -> None:
 def test_feet_in_zone_ignores_non_restricted() -> None:
     zone = Zone(name="a", polygon=[(0.0, 0.0), (1.0, 0.0), (1.0, 1.0), (0.0, 1.0)])
     assert not feet_in_zone(PERSON_BOX, WH, [zone])
+
+
+def test_ids_swapped_by_the_tracker_when_people_cross_stay_one_event() -> None:
+    # person in street clothes (id 1) and one in uniform (id 2) overlap; the tracker swaps ids
+    a, b = (100.0, 50.0, 160.0, 250.0), (120.0, 55.0, 180.0, 255.0)
+    before = frames(20, person(1, "street_clothes", box=a), person(2, "uniform", box=b))
+    after = frames(40, person(2, "street_clothes", box=a), person(1, "uniform", box=b))
+    events = closed(run(before + after), ViolationKind.NO_UNIFORM)
+    assert len(events) == 1 and events[0].ended_s == pytest.approx(5.9)

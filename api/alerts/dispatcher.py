@@ -33,9 +33,9 @@ from api.alerts.tiers import Cadence, TierConfig
 from api.models.base import utcnow
 
 log = logging.getLogger(__name__)
-# Deliveries per pass and channel: the outcome is recorded after each pass, so this bounds how many
-# alerts a crash can make a channel receive twice (webhooks go one POST at a time: keep it small).
-PASS_SIZE: dict[Channel, int] = {Channel.WEBHOOK: 50, Channel.MQTT: 200}
+# Deliveries per group and pass: the outcome is recorded after each pass, so this bounds how many
+# alerts a crash can make one receiver get twice (webhooks go one POST at a time: keep it small).
+GROUP_PASS_SIZE: dict[Channel, int] = {Channel.WEBHOOK: 50, Channel.MQTT: 200}
 DEFAULT_RETRY: dict[Channel, RetryPolicy] = {
     Channel.WEBHOOK: RetryPolicy(),
     Channel.MQTT: RetryPolicy(base_s=1.0, factor=2.0, max_delay_s=10.0, give_up_after_s=None),
@@ -187,7 +187,8 @@ class Dispatcher:
         in SQL, so one receiver's backlog never hides the others' deliveries."""
         D = AlertDelivery
         per_site = channel is Channel.WEBHOOK
-        limit = min(self._batch_size, PASS_SIZE.get(channel, self._batch_size))
+        limit = self._batch_size
+        group_limit = GROUP_PASS_SIZE.get(channel, limit)
         due = (D.channel == channel, D.status == DeliveryStatus.PENDING, D.due_at <= now)
         with self._sessions() as s:
             waiting = s.execute(
@@ -199,7 +200,7 @@ class Dispatcher:
             held = _held_back(waiting, per_site)
             if held is not None:
                 stmt = stmt.where(~held)
-            rows = s.execute(stmt.order_by(D.id).limit(limit * 4)).all()
+            rows = s.execute(stmt.order_by(D.id).limit(limit * 2)).all()
         groups: dict[tuple[str, str], Group] = {}
         blocked: set[tuple[str, str]] = set()
         taken = 0
@@ -215,8 +216,10 @@ class Dispatcher:
                 groups[key] = Group(p.target, p.cadence)
             groups[key].items.append(p)
             taken += 1
+            if len(groups[key].items) >= group_limit:
+                blocked.add(key)  # each group stays a contiguous prefix of its queue
             if taken >= limit:
-                blocked.update(k for k in groups)  # keep each group a contiguous prefix
+                blocked.update(groups)
         return list(groups.values())
 
     def _load_alerts(self, delivery_ids: list[int]) -> dict[int, Alert]:

@@ -35,6 +35,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    event,
     text,
 )
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -198,6 +199,16 @@ def enqueue_alert(
         created_at=now,
     )
     session.add(row)
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))  # delivered at commit, wakes the dispatcher
+    session.info[_NOTIFY_FLAG] = True  # one NOTIFY per transaction, issued just before it commits
     return row
+
+
+_NOTIFY_FLAG = "brightkitchen_alerts_notify"
+
+
+@event.listens_for(Session, "before_commit")
+def _notify_dispatcher(session: Session) -> None:
+    """PostgreSQL delivers a NOTIFY only when its transaction commits: the wake-up never precedes
+    the row. Other databases rely on the dispatcher's poll."""
+    if session.info.pop(_NOTIFY_FLAG, False) and session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"NOTIFY {NOTIFY_CHANNEL}"))

@@ -31,11 +31,14 @@ class Received:
     """What one channel got: every alert id in arrival order (duplicates included)."""
 
     ids: list[int] = field(default_factory=list)
+    first_at: dict[int, float] = field(default_factory=dict)  # alert id → first arrival (monotonic)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def add(self, alert_id: int) -> None:
+        now = time.monotonic()
         with self.lock:
             self.ids.append(alert_id)
+            self.first_at.setdefault(alert_id, now)
 
     @property
     def unique(self) -> set[int]:

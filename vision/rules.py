@@ -236,10 +236,14 @@ class RuleEngine:
     def _state_for(self, ts: float, obs: Observation) -> _State:
         key = (obs.track_id, obs.kind)
         state = self._states.get(key)
-        if state is None:
-            orphan = self._orphan(ts, obs) if obs.holds else None
-            state = self._states.pop(orphan) if orphan else _State(deque(maxlen=self.vote_window))
+        idle = state is None or (state.run_start_s is None and state.event is None)
+        orphan = self._orphan(ts, obs) if idle and obs.holds else None
+        if orphan is not None:
+            state = self._states.pop(orphan)
+            state.votes.clear()  # the old id's votes were about someone else
             self._states[key] = state
+        elif state is None:
+            state = self._states[key] = _State(deque(maxlen=self.vote_window))
         return state
 
     def _orphan(self, ts: float, obs: Observation) -> tuple[int, ViolationKind] | None:
@@ -255,7 +259,7 @@ class RuleEngine:
         best: tuple[int, ViolationKind] | None = None
         best_d = float("inf")
         for key, s in self._states.items():
-            if key[1] != obs.kind or s.run_start_s is None or s.last_box is None:
+            if key[1] != obs.kind or key[0] == obs.track_id or s.run_start_s is None or s.last_box is None:
                 continue
             swapped = s.last_seen_s == ts and bool(s.votes) and not s.votes[-1]
             if key[0] in self._present and not swapped:

@@ -102,8 +102,10 @@ def _confidence(det: sv.Detections) -> npt.NDArray[np.float64]:
 class CameraTracker:
     """ByteTrack per subject group for one camera, plus attribute association.
 
-    ``lost_s`` is how long a subject may go unseen and keep its id; ``activation`` is the least
-    confidence that starts a new track (low-confidence boxes only extend existing tracks).
+    ``lost_s`` is how long a subject may go unseen and keep its id. ``start_confidence`` per
+    group is the least confidence that starts a track (in ByteTrack only boxes at or above it
+    start tracks; weaker ones only extend existing tracks). Pests start lower: a detector is
+    rarely sure of a 10-pixel cockroach, and the rules still need it to persist.
     """
 
     def __init__(
@@ -112,21 +114,21 @@ class CameraTracker:
         *,
         frame_rate: float = 15.0,
         lost_s: float = 1.5,
-        activation: float = 0.3,
-        high_confidence: float = 0.5,
+        start_confidence: dict[str, float] | None = None,
     ) -> None:
+        start = {"person": 0.4, "rat": 0.25, "cockroach": 0.25, "bin": 0.4} | (start_confidence or {})
         self.camera_id = camera_id
         self._trackers: dict[str, ByteTrackTracker] = {}
         for group in SUBJECT_GROUPS:
             self._trackers[group] = ByteTrackTracker(
                 lost_track_buffer=max(1, round(lost_s * 30)),  # in 30 fps frames, see trackers docs
                 frame_rate=frame_rate,
-                track_activation_threshold=activation,
+                track_activation_threshold=start[group],
                 minimum_consecutive_frames=1,
                 # Small fast pests often do not overlap between frames: GIoU still ranks the
                 # nearest box first where IoU is zero for all of them.
                 minimum_iou_threshold=-0.6 if group in PEST_GROUPS else 0.1,
-                high_conf_det_threshold=high_confidence,
+                high_conf_det_threshold=start[group],
                 iou=GIoU() if group in PEST_GROUPS else None,
             )
         self._ids: dict[tuple[str, int], int] = {}

@@ -122,3 +122,14 @@ def test_attribute_far_from_any_person_is_dropped() -> None:
         Attribute("head_bare", (120.0, 250.0, 150.0, 280.0), 0.9),
     ]
     assert associate([p], stray)[0].attributes == ()
+
+
+def test_pests_start_tracks_at_lower_confidence_than_people() -> None:
+    tracker = CameraTracker("cam")
+    for i in range(3):
+        rows = [
+            ("cockroach", (100.0 + i, 300.0, 110.0 + i, 306.0), 0.3),
+            ("person", (300.0, 50.0, 360.0, 250.0), 0.3),
+        ]
+        out = tracker.update(dets(rows), ts_s=i / 15)
+    assert [s.track.class_name for s in out] == ["cockroach"]

@@ -15,7 +15,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request, status
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
 from api.alerts import admin as alerts_admin
 from api.alerts import routes as alerts_routes
@@ -85,6 +85,11 @@ def create_app(settings: Settings) -> FastAPI:
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(alerts_admin.router, prefix=API_PREFIX)
     app.include_router(alerts_routes.router)  # /ws/alerts
+
+    @app.exception_handler(DataError)
+    async def data_refused(_: Request, exc: DataError) -> JSONResponse:
+        log.warning("data error answered 400: %s", type(exc.orig).__name__)
+        return JSONResponse({"detail": "a value cannot be stored (out of range or invalid characters)"}, 400)
 
     @app.exception_handler(IntegrityError)
     async def integrity_conflict(_: Request, exc: IntegrityError) -> JSONResponse:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from api import audit
 from api.deps import AdminUser, SessionDep
 from api.models import AuditEntry
-from api.schemas.common import errors
+from api.schemas.common import NO_NUL, errors
 from api.schemas.event import AuditEntriesPublic, AuditEntryPublic, ChainStatus
 
 router = APIRouter(tags=["audit"])
@@ -18,8 +18,8 @@ router = APIRouter(tags=["audit"])
 def list_audit(
     p: AdminUser,
     session: SessionDep,
-    object_id: Annotated[str | None, Query(max_length=64)] = None,
-    action: Annotated[str | None, Query(max_length=64)] = None,
+    object_id: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
+    action: Annotated[str | None, Query(max_length=64, pattern=NO_NUL)] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
 ) -> AuditEntriesPublic:

@@ -14,7 +14,7 @@ from api.deps import AnyUser, Reviewer, ScopedEvent, ScopedRectification, Servic
 from api.media import BadPhoto, UnsafePath, reencode_photo, safe_path, write_bytes
 from api.models import Rectification, RectificationPhoto, RectificationStatus, utcnow
 from api.review import Conflict, order_rectification, recheck_rectification, submit_rectification
-from api.schemas.common import errors
+from api.schemas.common import NO_NUL, errors
 from api.schemas.event import (
     RectificationOrder,
     RectificationPublic,
@@ -120,7 +120,7 @@ def store_photos(services: Services, rect: Rectification, raw: list[bytes]) -> l
     "/rectifications/{rectification_id}/submission", responses=errors(400, 401, 403, 404, 409, 413, 415)
 )
 def submit(
-    reply_text: Annotated[str, Form(min_length=1, max_length=4000)],
+    reply_text: Annotated[str, Form(min_length=1, max_length=4000, pattern=NO_NUL)],
     photos: Annotated[list[UploadFile], File(description="JPEG, PNG or WebP; re-encoded to JPEG")],
     p: StaffUser,
     rect: ScopedRectification,

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
+
+# Free text the database must store: PostgreSQL text cannot hold NUL, so no backend does.
+NO_NUL = r"^[^\x00]*$"
+
+
+def text(min_length: int = 1, max_length: int = 4000, default: Any = ...) -> Any:
+    """A ``Field`` for free text: length-bounded, no NUL characters."""
+    return Field(default, min_length=min_length, max_length=max_length, pattern=NO_NUL)
 
 
 class Problem(BaseModel):

@@ -4,10 +4,10 @@ import uuid
 from datetime import datetime
 from enum import StrEnum
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel
 
 from api.models import EventStatus, MediaKind, RectificationStatus
-from api.schemas.common import Orm
+from api.schemas.common import Orm, text
 from vision.kinds import Severity, ViolationKind
 
 
@@ -65,11 +65,11 @@ class Decision(StrEnum):
 
 class EventReview(BaseModel):
     decision: Decision
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: str = text(1, 2000)
 
 
 class RectificationOrder(BaseModel):
-    instructions: str = Field(min_length=1, max_length=4000)
+    instructions: str = text(1, 4000)
     deadline_at: AwareDatetime | None = None  # default: by the event's severity
 
 
@@ -80,7 +80,7 @@ class RecheckDecision(StrEnum):
 
 class RectificationReview(BaseModel):
     decision: RecheckDecision
-    result: str = Field(min_length=1, max_length=4000)
+    result: str = text(1, 4000)
 
 
 class PhotoPublic(Orm):

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, WithJsonSchema
 
 from api.models import RegionLevel, SiteKind
-from api.schemas.common import Orm
+from api.schemas.common import Orm, text
 from vision.kinds import ViolationKind
 from vision.rule_config import RuleParams, Zone
 
@@ -33,7 +33,7 @@ ClockTime = Annotated[
 
 
 class RegionCreate(BaseModel):
-    name: str = Field(min_length=1, max_length=120)
+    name: str = text(1, 120)
     level: RegionLevel
     parent_id: uuid.UUID | None = None
 
@@ -51,10 +51,10 @@ class RegionsPublic(BaseModel):
 
 
 class SiteBase(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: str = text(1, 200)
     kind: SiteKind
-    licence_no: str = Field(min_length=1, max_length=64)
-    address: str = Field(min_length=1, max_length=300)
+    licence_no: str = text(1, 64)
+    address: str = text(1, 300)
     work_start: ClockTime = time(6, 0)
     work_end: ClockTime = time(20, 0)
     public_display: bool = False
@@ -65,8 +65,8 @@ class SiteCreate(SiteBase):
 
 
 class SiteUpdate(BaseModel):
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    address: str | None = Field(default=None, min_length=1, max_length=300)
+    name: str | None = text(1, 200, default=None)
+    address: str | None = text(1, 300, default=None)
     work_start: ClockTime | None = None
     work_end: ClockTime | None = None
     public_display: bool | None = None
@@ -85,9 +85,9 @@ class SitesPublic(BaseModel):
 class CameraCreate(BaseModel):
     site_id: uuid.UUID
     key: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
-    name: str = Field(min_length=1, max_length=120)
-    detect_url: str = Field(default="", max_length=2000)
-    record_url: str | None = Field(default=None, max_length=2000)
+    name: str = text(1, 120)
+    detect_url: str = text(0, 2000, default="")
+    record_url: str | None = text(0, 2000, default=None)
 
 
 class CameraRulesIn(BaseModel):

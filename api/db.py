@@ -23,6 +23,8 @@ def make_engine(settings: Settings, **kwargs: Any) -> Engine:
     url = make_url(settings.sqlalchemy_url)
     if url.get_backend_name() != "sqlite":
         kwargs.setdefault("pool_pre_ping", True)
+        kwargs.setdefault("pool_size", settings.db_pool_size)
+        kwargs.setdefault("max_overflow", settings.db_max_overflow)
         return create_engine(url, **kwargs)
     if url.database and url.database != ":memory:":
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
 from api.cli import app as cli
+from api.main import create_app
 from api.models import Event, Rectification, RectificationStatus
 from api.review import escalate_overdue, order_rectification, review_event
 from api.schemas.event import Decision
-from api.settings import get_settings
-from tests.api.world import World
+from api.settings import Settings, get_settings
+from tests.api.world import World, build_world
 from vision.kinds import Severity
 
 T0 = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
@@ -87,3 +90,18 @@ def test_cli_escalate_with_explicit_clock(
         assert out.exit_code == 0 and "1 escalated" in out.output and "District X" in out.output
     finally:
         get_settings.cache_clear()
+
+
+def test_the_server_escalates_periodically(settings: Settings, tmp_path: Path) -> None:
+    """With ``escalation_interval_s`` set, the running app escalates on its own (real clock)."""
+    app = create_app(settings.model_copy(update={"escalation_interval_s": 1}))
+    with TestClient(app) as client:
+        world = build_world(client, app.state.services)
+        rect_id = order_at(world, tmp_path)  # ordered at T0: long overdue by now
+        deadline = time.monotonic() + 15
+        level = 0
+        while time.monotonic() < deadline and level == 0:
+            time.sleep(0.2)
+            with world.services.session_factory() as s:
+                level = s.get_one(Rectification, rect_id).escalation_level
+        assert level >= 1

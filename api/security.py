@@ -87,6 +87,55 @@ class TokenService:
             raise InvalidToken(str(exc)) from exc
 
 
+@dataclass(frozen=True, slots=True)
+class MediaClaims:
+    user_id: uuid.UUID
+    event_id: uuid.UUID
+    kind: str
+
+
+class MediaLinks:
+    """Short-lived signed links to one clip/snapshot for one user.
+
+    A browser's ``<video src>`` cannot send an Authorization header, so the player gets a URL
+    carrying this token instead. It opens that one file only; the user's scope is still checked
+    on every request, and each request is audited like any other view.
+    """
+
+    def __init__(self, settings: Settings) -> None:
+        self._secret = "media:" + settings.secret_key.get_secret_value()  # never valid as an access token
+        self.ttl_s = settings.media_link_ttl_s
+
+    def issue(
+        self, user: User, event_id: uuid.UUID, kind: str, now: datetime | None = None
+    ) -> tuple[str, datetime]:
+        now = now or datetime.now(UTC)
+        expires = now + timedelta(seconds=self.ttl_s)
+        claims = {
+            "sub": str(user.id),
+            "evt": str(event_id),
+            "kind": kind,
+            "typ": "media",
+            "iat": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+        }
+        return jwt.encode(claims, self._secret, algorithm=ALGORITHM), expires
+
+    def decode(self, token: str) -> MediaClaims:
+        try:
+            data = jwt.decode(
+                token,
+                self._secret,
+                algorithms=[ALGORITHM],
+                options={"require": ["exp", "sub", "evt", "kind"]},
+            )
+            if data.get("typ") != "media":
+                raise InvalidToken("not a media link")
+            return MediaClaims(uuid.UUID(data["sub"]), uuid.UUID(data["evt"]), str(data["kind"]))
+        except (jwt.PyJWTError, ValueError, KeyError, TypeError) as exc:
+            raise InvalidToken(str(exc)) from exc
+
+
 class Throttled(Exception):
     def __init__(self, retry_after_s: int) -> None:
         super().__init__(f"too many failed logins; retry in {retry_after_s} s")
@@ -134,7 +183,7 @@ class LoginThrottle:
 
 _SECRET_PATTERNS = (
     re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
-    re.compile(r"(?i)((?:password|passwd|secret|token|access_token)\s*[=:]\s*)[^\s&,;\"']+"),
+    re.compile(r"(?i)((?:password|passwd|secret|token|access_token|access)\s*[=:]\s*)[^\s&,;\"']+"),
     re.compile(r"eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+"),
 )
 

@@ -9,7 +9,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from api.db import make_engine, make_session_factory
-from api.security import LoginThrottle, PasswordService, TokenService
+from api.security import LoginThrottle, MediaLinks, PasswordService, TokenService
 from api.settings import Settings
 
 
@@ -21,6 +21,7 @@ class Services:
     passwords: PasswordService
     tokens: TokenService
     throttle: LoginThrottle
+    media_links: MediaLinks
 
     @property
     def media_dir(self) -> Path:
@@ -36,6 +37,7 @@ class Services:
             passwords=PasswordService(settings),
             tokens=TokenService(settings),
             throttle=LoginThrottle(settings.login_max_failures, settings.login_window_s),
+            media_links=MediaLinks(settings),
         )
 
     def close(self) -> None:

@@ -43,6 +43,7 @@ class Settings(BaseSettings):
     upload_max_files: int = Field(default=5, ge=1, le=20)
     upload_max_pixels: int = Field(default=40_000_000, ge=10_000, le=200_000_000)
     escalation_interval_s: int = Field(default=300, ge=0, le=86400)  # 0: no periodic escalation
+    media_link_ttl_s: int = Field(default=600, ge=10, le=86400)  # signed clip links for <video src>
     db_pool_size: int = Field(default=10, ge=1, le=200)  # per API process (PostgreSQL)
     db_max_overflow: int = Field(default=20, ge=0, le=200)
     # Alerts (issue 9, docs/alerts.md): the demo has WebSocket only; MQTT needs BK_MQTT_URL,

@@ -99,3 +99,5 @@ def test_redact_patterns() -> None:
     assert redact("Authorization: Bearer abc.def.ghi") == "Authorization: Bearer [redacted]"
     assert redact("password=swordfish&x=1") == "password=[redacted]&x=1"
     assert "eyJ" not in redact("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig_part")
+    line = '127.0.0.1:5 - "GET /api/events/1/media/clip?access=abc.def.ghi HTTP/1.1" 206'
+    assert redact(line) == '127.0.0.1:5 - "GET /api/events/1/media/clip?access=[redacted] HTTP/1.1" 206'

@@ -182,6 +182,11 @@ MATRIX: dict[tuple[str, str], tuple[Callable[[Fixture, World], dict[str, str]], 
         body({}),
         SCOPED_READ,
     ),
+    ("GET", "/api/events/{event_id}/media/{kind}/link"): (
+        lambda f, w: {"event_id": str(f.pending_event), "kind": "clip"},
+        body({}),
+        SCOPED_READ,
+    ),
     ("POST", "/api/events/{event_id}/rectifications"): (
         lambda f, w: {"event_id": str(f.confirmed_event)},
         body({"instructions": "wear hats"}),

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 from sqlalchemy import update
 
-from api.models import EventMedia
+from api.models import EventMedia, User
 from tests.api.world import World
 
 
@@ -92,3 +93,51 @@ def test_event_detail_lists_media_with_hashes(world: World, tmp_path: Path) -> N
 
     assert hashlib.sha256(clip.content).hexdigest() == kinds["clip"]["sha256"]
     assert clip.headers["etag"] == f'"{kinds["clip"]["sha256"]}"'
+
+
+def link_for(world: World, event_id: str, kind: str = "clip", role: str = "reg_x") -> str:
+    r = world.client.get(f"/api/events/{event_id}/media/{kind}/link", headers=world.headers(role))
+    assert r.status_code == 200, r.text
+    return str(r.json()["url"])
+
+
+def test_signed_link_plays_without_a_header(world: World, tmp_path: Path) -> None:
+    ev = world.ingest(world.cam_a, tmp_path)
+    url = link_for(world, ev.id)
+    assert "access=" in url
+    full = world.client.get(url)
+    assert full.status_code == 200 and full.content[4:8] == b"ftyp"
+    part = world.client.get(url, headers={"Range": "bytes=0-99"})
+    assert part.status_code == 206 and part.content == full.content[:100]
+    views = clip_views(world, ev.id)
+    assert len(views) == 2 and {v["details"]["via"] for v in views} == {"link"}
+    assert {v["actor"] for v in views} == {"reg-x"}
+
+
+def test_signed_link_opens_only_its_file(world: World, tmp_path: Path) -> None:
+    ev = world.ingest(world.cam_a, tmp_path)
+    other = world.ingest(world.cam_a, tmp_path)
+    url = link_for(world, ev.id)
+    token = url.split("access=")[1]
+    assert world.client.get(url.replace("/clip?", "/snapshot?")).status_code == 401
+    assert world.client.get(f"/api/events/{other.id}/media/clip?access={token}").status_code == 401
+    assert world.client.get(url[:-3] + ("abc" if not url.endswith("abc") else "xyz")).status_code == 401
+    assert world.client.get("/api/users/me", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+    user = world.users["reg_x"]
+    old, _ = world.services.media_links.issue(
+        user, uuid.UUID(ev.id), "clip", now=datetime.now(UTC) - timedelta(hours=1)
+    )
+    assert world.client.get(f"/api/events/{ev.id}/media/clip?access={old}").status_code == 401
+
+
+def test_signed_link_follows_the_users_scope(world: World, tmp_path: Path) -> None:
+    ev = world.ingest(world.cam_a, tmp_path)
+    url = link_for(world, ev.id)
+    with world.services.session_factory() as s:
+        s.get_one(User, world.users["reg_x"].id).region_id = world.regions["py"].id  # moved to region Y
+        s.commit()
+    assert world.client.get(url).status_code == 404
+    assert (
+        world.client.get(f"/api/events/{ev.id}/media/clip/link", headers=world.headers("staff_b")).status_code
+        == 404
+    )

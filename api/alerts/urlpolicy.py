@@ -35,7 +35,7 @@ def system_resolver(host: str, port: int) -> list[str]:
     """Every address the system resolver gives for ``host`` (A and AAAA)."""
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    except socket.gaierror as exc:
+    except (OSError, UnicodeError, ValueError) as exc:  # unknown name, bad IDNA label, NUL byte
         raise UrlRefused(f"cannot resolve {host!r}: {exc}") from None
     return sorted({str(info[4][0]) for info in infos})
 
@@ -86,13 +86,17 @@ class UrlPolicy:
 
     def check_syntax(self, url: str) -> tuple[str, str, int]:
         """Scheme, host and port of ``url`` or ``UrlRefused``; no DNS (used when saving)."""
-        parts = urlsplit(url)
+        try:
+            parts = urlsplit(url)
+            hostname = parts.hostname
+        except ValueError as exc:  # e.g. an unclosed IPv6 bracket
+            raise UrlRefused(f"malformed URL: {exc}") from None
         schemes = ("https", "http") if self.allow_http else ("https",)
         if parts.scheme not in schemes:
             raise UrlRefused(f"scheme {parts.scheme!r} is not allowed (allowed: {', '.join(schemes)})")
         if parts.username or parts.password:
             raise UrlRefused("credentials in the URL are not allowed; use the signing secret")
-        host = (parts.hostname or "").rstrip(".").lower()
+        host = (hostname or "").rstrip(".").lower()
         if not host:
             raise UrlRefused("the URL has no host")
         try:

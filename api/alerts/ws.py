@@ -156,11 +156,10 @@ class OutboxTail:
         self.wake = threading.Event()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self.last_seen = 0
+        self.last_seen: int | None = None  # read on the first poll: only alerts from then on
+        self._failing = False
 
     def start(self) -> None:
-        with self._sessions() as s:
-            self.last_seen = last_alert_id(s)
         self._thread = threading.Thread(target=self._run, name="alerts-ws-tail", daemon=True)
         self._thread.start()
 
@@ -169,13 +168,19 @@ class OutboxTail:
             try:
                 while self.poll_once() and not self._stop.is_set():
                     pass
-            except Exception:  # the database may be restarting; keep following
-                log.exception("alert tail: reading the outbox failed")
+                self._failing = False
+            except Exception:  # the database may be restarting (or not migrated yet); keep following
+                if not self._failing:
+                    log.exception("alert tail: reading the outbox failed; retrying")
+                self._failing = True
             self.wake.wait(self._poll_interval_s)
             self.wake.clear()
 
     def poll_once(self, limit: int = 1000) -> int:
         with self._sessions() as s:
+            if self.last_seen is None:
+                self.last_seen = last_alert_id(s)
+                return 0
             alerts = read_after(s, self.last_seen, limit)
         if alerts:
             self._sink.send("hub", alerts, Cadence.IMMEDIATE)

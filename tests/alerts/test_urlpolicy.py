@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from api.alerts.urlpolicy import UrlPolicy, UrlRefused
+from api.alerts.urlpolicy import UrlPolicy, UrlRefused, system_resolver
 
 
 def fake_dns(table: dict[str, list[str]]):  # type: ignore[no-untyped-def]
     def resolve(host: str, port: int) -> list[str]:
         if host not in table:
-            raise UrlRefused(f"cannot resolve {host!r}")
+            return system_resolver(host, port)  # the real resolver, for names that cannot exist
         return table[host]
 
     return resolve
@@ -42,6 +42,10 @@ DNS = fake_dns(TABLE)
         "file:///etc/passwd",
         "https://user:pw@hooks.example.org/",
         "https:///nohost",
+        "https://[::1/unclosed",
+        "https://host:99999/",
+        "https://" + "a" * 70 + ".example/",  # IDNA label too long: resolver error, not a crash
+        "https://bad\x00host/",
     ],
 )
 def test_private_and_malformed_targets_are_refused(url: str) -> None:

@@ -102,3 +102,21 @@ def test_without_a_resume_point_only_new_alerts_arrive(
         add_alerts(sessions, [world.site_a], 1)
         live = ws.receive_json()
     assert msg["schema"] == READY and live["alert_id"] == msg["last_alert_id"] + 1
+
+
+@pytest.mark.alert_settings(alerts_dispatcher="inprocess", webhooks_enabled=False, mqtt_url="")
+def test_demo_mode_the_api_process_alone_delivers_to_websockets(
+    world: World, sessions: sessionmaker[Session], tmp_path: Any
+) -> None:
+    """The demo: no broker, no receiver, no separate dispatcher; an ingested event reaches the
+    dashboard of the site's staff through the API process's own dispatcher."""
+    with world.client.websocket_connect("/ws/alerts") as ws:
+        ws.send_json({"token": world.token("staff_a")})
+        assert ws.receive_json()["schema"] == READY
+        ev = world.ingest(world.cam_a, tmp_path, with_media=False)
+        live = ws.receive_json()
+    assert (live["event_id"], live["trigger"], live["site_id"]) == (
+        ev.id,
+        "event_opened",
+        str(world.site_a.id),
+    )

@@ -60,8 +60,14 @@ def write_dataset(
     test_fraction: float = 0.1,
     workers: int = 2,
     progress: Callable[[int, int], None] | None = None,
+    splits: tuple[str, ...] = ("train", "val", "test"),
 ) -> Path:
-    """Write ``out/{images,labels}/{train,val,test}`` and ``out/data.yaml``; returns the yaml path."""
+    """Write ``out/{images,labels}/{train,val,test}`` and ``out/data.yaml``; returns the yaml path.
+
+    ``splits`` renders only some splits (e.g. ``("test",)`` to evaluate a model on another
+    machine): seeds and counts depend only on ``images`` and the fractions, so the images are
+    byte-identical to those of a full render with the same arguments.
+    """
     counts = {
         "val": max(FRAMES_PER_SCENE, int(images * val_fraction)),
         "test": max(FRAMES_PER_SCENE, int(images * test_fraction)),
@@ -69,6 +75,8 @@ def write_dataset(
     counts["train"] = max(FRAMES_PER_SCENE, images - counts["val"] - counts["test"])
     jobs = []
     for split, n in counts.items():
+        if split not in splits:
+            continue
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
         (out / "labels" / split).mkdir(parents=True, exist_ok=True)
         scenes = (n + FRAMES_PER_SCENE - 1) // FRAMES_PER_SCENE

@@ -1,0 +1,244 @@
+"""The YOLO detector behind ``vision.detector.Detector``: PyTorch, ONNX Runtime or OpenVINO.
+
+This is the only module that imports ultralytics for inference. All three backends share one
+pre- and post-processing path (letterbox into the profile's fixed input, ultralytics' NMS,
+boxes mapped back to the frame, per-class thresholds from the profile), so they differ only in
+the network runtime and give the same boxes within float tolerance.
+
+Example::
+
+    detector, profile = load_profile(Path("models/kitchen-yolo11n.yaml"))
+    dets = detector.detect([frame_cam1, frame_cam2])   # one sv.Detections per frame
+    dets[0][dets[0].data["class_name"] == "head_bare"]
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import cv2
+import numpy as np
+import numpy.typing as npt
+import supervision as sv
+import yaml
+
+from vision.profile import Backend, Profile, ProfileError, check_class_names, read_profile
+
+PAD_VALUE = 114  # grey padding, as in training
+
+
+class _Runner(Protocol):
+    names: list[str]
+
+    def __call__(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]: ...
+
+
+def _names_list(names: dict[int, str] | list[str]) -> list[str]:
+    if isinstance(names, dict):
+        return [names[i] for i in sorted(names)]
+    return list(names)
+
+
+class _TorchRunner:
+    def __init__(self, path: Path, threads: int | None) -> None:
+        import torch
+        from ultralytics import YOLO
+
+        if threads:
+            torch.set_num_threads(threads)  # process-wide: torch has no per-model thread pool
+        yolo = YOLO(str(path), task="detect")
+        self.model = yolo.model.fuse().eval().float()  # type: ignore[union-attr,operator]
+        self.names = _names_list(yolo.names)
+        self._torch = torch
+
+    def __call__(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        with self._torch.inference_mode():
+            out = self.model(self._torch.from_numpy(batch))
+        y = out[0] if isinstance(out, (list, tuple)) else out
+        return np.asarray(y.numpy(), dtype=np.float32)
+
+
+class _OnnxRunner:
+    def __init__(self, path: Path, threads: int | None) -> None:
+        import onnxruntime as ort
+
+        opts = ort.SessionOptions()
+        if threads:
+            opts.intra_op_num_threads = threads
+            opts.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(str(path), opts, providers=["CPUExecutionProvider"])
+        meta = self.session.get_modelmeta().custom_metadata_map
+        if "names" not in meta:
+            raise ProfileError(f"{path}: ONNX file carries no class names (export it with ultralytics)")
+        self.names = _names_list(ast.literal_eval(meta["names"]))
+        self.input = self.session.get_inputs()[0]
+
+    def __call__(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        return np.asarray(self.session.run(None, {self.input.name: batch})[0], dtype=np.float32)
+
+
+class _OpenVinoRunner:
+    """Compiles the network once per batch size seen (a reshape + compile costs ~0.3 s)."""
+
+    def __init__(self, path: Path, threads: int | None) -> None:
+        import openvino as ov
+
+        xml = path if path.suffix == ".xml" else next(iter(sorted(path.glob("*.xml"))), None)
+        if xml is None or not xml.exists():
+            raise ProfileError(f"{path}: no OpenVINO .xml model found")
+        meta_file = xml.parent / "metadata.yaml"
+        if not meta_file.exists():
+            raise ProfileError(f"{meta_file}: missing (class names of the OpenVINO model)")
+        self.names = _names_list(yaml.safe_load(meta_file.read_text())["names"])
+        self.core = ov.Core()
+        config: dict[str, Any] = {"PERFORMANCE_HINT": "LATENCY"}
+        if threads:
+            config["INFERENCE_NUM_THREADS"] = threads
+        self.config = config
+        self.xml = xml
+        self.compiled: dict[int, Any] = {}
+
+    def _for_batch(self, n: int) -> Any:
+        if n not in self.compiled:
+            model = self.core.read_model(str(self.xml))
+            shape = list(model.inputs[0].get_partial_shape().to_shape())
+            model.reshape({model.inputs[0]: [n, *shape[1:]]})
+            self.compiled[n] = self.core.compile_model(model, "CPU", self.config)
+        return self.compiled[n]
+
+    def __call__(self, batch: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        compiled = self._for_batch(batch.shape[0])
+        return np.asarray(compiled(batch)[compiled.outputs[0]], dtype=np.float32)
+
+
+_RUNNERS: dict[Backend, type[_TorchRunner] | type[_OnnxRunner] | type[_OpenVinoRunner]] = {
+    Backend.PYTORCH: _TorchRunner,
+    Backend.ONNX: _OnnxRunner,
+    Backend.OPENVINO: _OpenVinoRunner,
+}
+
+
+def _input_hw(runner: _Runner, backend: Backend) -> tuple[int, int] | None:
+    """Fixed spatial size baked into an exported model, if any."""
+    if isinstance(runner, _OnnxRunner):
+        shape = runner.input.shape
+    elif isinstance(runner, _OpenVinoRunner):
+        import openvino as ov
+
+        shape = list(ov.Core().read_model(str(runner.xml)).inputs[0].get_partial_shape().to_shape())
+    else:
+        return None
+    h, w = shape[2], shape[3]
+    return (h, w) if isinstance(h, int) and isinstance(w, int) else None
+
+
+Image = npt.NDArray[np.uint8]
+
+
+def letterbox(image: Image, hw: tuple[int, int]) -> tuple[Image, float, int, int]:
+    """Fit ``image`` into ``hw`` keeping its aspect, pad with grey; returns (img, scale, pad_x, pad_y)."""
+    H, W = hw
+    h0, w0 = image.shape[:2]
+    r = min(H / h0, W / w0)
+    nw, nh = round(w0 * r), round(h0 * r)
+    if (nw, nh) != (w0, h0):
+        image = cv2.resize(image, (nw, nh), interpolation=cv2.INTER_LINEAR)
+    px, py = (W - nw) // 2, (H - nh) // 2
+    out = np.full((H, W, 3), PAD_VALUE, dtype=np.uint8)
+    out[py : py + nh, px : px + nw] = image
+    return out, r, px, py
+
+
+class YoloDetector:
+    """``vision.detector.Detector`` for any YOLO detection model described by a profile.
+
+    One instance serves every camera of a process: ``detect`` takes frames of any sizes (BGR)
+    and runs them as one batch. ``threads`` caps the runtime's CPU threads (None: its default).
+    """
+
+    def __init__(
+        self, profile: Profile, *, backend: Backend | None = None, threads: int | None = None
+    ) -> None:
+        self.profile = profile
+        self.backend = backend or profile.backend
+        path = profile.weights_path(self.backend)
+        if not path.exists():
+            raise ProfileError(f"{path}: weights for backend {self.backend.value!r} not found")
+        self._run: _Runner = _RUNNERS[self.backend](path, threads)
+        check_class_names(profile, self._run.names, f"{path.name} ({self.backend.value})")
+        self.hw = (profile.input_size.height, profile.input_size.width)
+        fixed = _input_hw(self._run, self.backend)
+        if fixed is not None and fixed != self.hw:
+            raise ProfileError(
+                f"{path.name} was exported for input {fixed[1]}x{fixed[0]} but the profile says "
+                f"{self.hw[1]}x{self.hw[0]}: re-export or fix input_size"
+            )
+        self.class_names: tuple[str, ...] = tuple(profile.class_names)
+        self.model_version = profile.model_version
+        self._thresholds = np.array([profile.threshold(n) for n in self.class_names], dtype=np.float32)
+
+    def preprocess(self, images: Sequence[Image]) -> tuple[npt.NDArray[np.float32], list[Any]]:
+        boxes, geo = [], []
+        for img in images:
+            lb, r, px, py = letterbox(img, self.hw)
+            boxes.append(lb)
+            geo.append((r, px, py, img.shape[1], img.shape[0]))
+        batch = np.stack(boxes)[..., ::-1].transpose(0, 3, 1, 2)  # BGR HWC -> RGB CHW
+        return np.ascontiguousarray(batch, dtype=np.float32) / 255.0, geo
+
+    def raw(self, images: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
+        """The network's output before NMS, ``(batch, 4 + classes, anchors)`` (for backend checks)."""
+        return self._run(self.preprocess(images)[0])
+
+    def detect(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[sv.Detections]:
+        if len(images) == 0:
+            return []
+        batch, geo = self.preprocess(images)
+        return self._postprocess(self._run(batch), geo)
+
+    def _postprocess(self, raw: npt.NDArray[np.float32], geo: list[Any]) -> list[sv.Detections]:
+        import torch
+        from ultralytics.utils.nms import non_max_suppression
+
+        preds = non_max_suppression(
+            torch.from_numpy(raw),
+            conf_thres=float(self._thresholds.min()),
+            iou_thres=self.profile.nms_iou,
+            max_det=self.profile.max_detections,
+            nc=len(self.class_names),
+        )
+        out = []
+        for p, (r, px, py, w0, h0) in zip(preds, geo, strict=True):
+            a = p.numpy()
+            cls = a[:, 5].astype(int)
+            keep = a[:, 4] >= self._thresholds[cls]
+            a, cls = a[keep], cls[keep]
+            if len(a) == 0:
+                out.append(sv.Detections.empty())
+                continue
+            xyxy = (a[:, :4] - np.array([px, py, px, py], dtype=np.float32)) / r
+            xyxy[:, [0, 2]] = xyxy[:, [0, 2]].clip(0, w0)
+            xyxy[:, [1, 3]] = xyxy[:, [1, 3]].clip(0, h0)
+            names = np.array([self.class_names[c] for c in cls])
+            out.append(
+                sv.Detections(
+                    xyxy=xyxy.astype(np.float32),
+                    confidence=a[:, 4].astype(np.float32),
+                    class_id=cls,
+                    data={"class_name": names},
+                )
+            )
+        return out
+
+
+def load_profile(
+    path: Path, *, backend: Backend | str | None = None, threads: int | None = None
+) -> tuple[YoloDetector, Profile]:
+    """Read a model profile and load its weights; raises ``ProfileError`` (a ``ValueError``)
+    on a bad profile, missing weights, or a class list that differs from the model's."""
+    profile = read_profile(path)
+    be = Backend(backend) if backend is not None else None
+    return YoloDetector(profile, backend=be, threads=threads), profile

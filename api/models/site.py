@@ -56,11 +56,10 @@ class Camera(UUIDKey, Created, Base):
     record_url: Mapped[str | None] = mapped_column(Text)
 
     site: Mapped[Site] = relationship()
-    zones: Mapped[list[Zone]] = relationship(
-        cascade="all, delete-orphan", order_by="Zone.name", lazy="selectin"
-    )
+    # Loaded on access (or with selectinload in lists): most readers of a camera need only its key.
+    zones: Mapped[list[Zone]] = relationship(cascade="all, delete-orphan", order_by="Zone.name")
     overrides: Mapped[list[RuleOverride]] = relationship(
-        cascade="all, delete-orphan", order_by="RuleOverride.kind", lazy="selectin"
+        cascade="all, delete-orphan", order_by="RuleOverride.kind"
     )
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from api import audit
 from api.audit import Actor
@@ -62,7 +63,8 @@ def list_cameras(
     stmt = select(Camera).where(site_filter(p, Camera.site_id))
     if site_id is not None:
         stmt = stmt.where(Camera.site_id == site_id)
-    rows = session.scalars(stmt.order_by(Camera.key).offset(offset).limit(limit)).all()
+    page = stmt.order_by(Camera.key).offset(offset).limit(limit)
+    rows = session.scalars(page.options(selectinload(Camera.zones), selectinload(Camera.overrides))).all()
     count = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     return CamerasPublic(data=[camera_public(c) for c in rows], count=count)
 

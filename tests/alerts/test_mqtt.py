@@ -74,6 +74,7 @@ def test_broker_stopped_during_a_burst_loses_nothing(
     alert_settings: Settings,
     sessions: sessionmaker[Session],
     start_dispatcher: Any,
+    say: Any,
 ) -> None:
     if backend != BACKENDS[-1]:
         pytest.skip(f"the broker outage does not depend on the database; it runs once, on {BACKENDS[-1]}")
@@ -90,7 +91,7 @@ def test_broker_stopped_during_a_burst_loses_nothing(
     sent = alert_ids(sessions)
     wait_until(lambda: len(sub.received.unique) >= 1000, 90, "every alert after the broker came back")
     counts = sub.received.counts(alert_ids(sessions))
-    print(f"\nMQTT broker outage {OUTAGE_S:.0f} s: {counts} (had {before} before the stop)")
+    say(f"\nMQTT broker outage {OUTAGE_S:.0f} s: {counts} (had {before} before the stop)")
     assert len(sent) <= 1000 and counts["sent"] == 1000
     assert counts["lost"] == 0 and counts["unique"] == 1000
     sub.close()

@@ -46,7 +46,7 @@ def test_signed_alerts_arrive_once_in_site_order(
 
 
 def test_receiver_failing_then_recovering_gets_the_alert_with_backoff(
-    world: World, receiver: WebhookReceiver, sessions: sessionmaker[Session], start_dispatcher: Any
+    world: World, receiver: WebhookReceiver, sessions: sessionmaker[Session], start_dispatcher: Any, say: Any
 ) -> None:
     subscribe(world, receiver, site_id=world.site_a.id)
     receiver.fail_first = 4
@@ -56,7 +56,7 @@ def test_receiver_failing_then_recovering_gets_the_alert_with_backoff(
     tries = [t for t, alert_id, _ in receiver.requests if alert_id == receiver.received.ids[0]]
     gaps = [b - a for a, b in zip(tries, tries[1:], strict=False)]
     expected = [0.2, 0.4, 0.8, 1.6]  # base 0.2 s, doubling (BK_WEBHOOK_RETRY_BASE_S in the test settings)
-    print(f"\nretry gaps (s): {[round(g, 3) for g in gaps]} expected at least {expected}")
+    say(f"\nretry gaps (s): {[round(g, 3) for g in gaps]} expected at least {expected}")
     assert len(tries) == 5, receiver.requests
     assert [code for _, _, code in receiver.requests[:5]] == [500] * 4 + [200], receiver.requests
     assert all(g >= e * 0.95 for g, e in zip(gaps, expected, strict=True)), gaps

@@ -5,9 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.websockets import WebSocketDisconnect
 
+from api.alerts.outbox import AlertOutbox
+from api.alerts.payload import Alert
+from api.alerts.routes import scope_of
+from api.models import User
+from api.scope import Principal, can_see_site
 from api.settings import Settings
 from tests.alerts.conftest import add_alerts
 from tests.api.world import World
@@ -120,3 +126,17 @@ def test_demo_mode_the_api_process_alone_delivers_to_websockets(
         "event_opened",
         str(world.site_a.id),
     )
+
+
+def test_alert_scope_is_the_api_scope(world: World, sessions: sessionmaker[Session]) -> None:
+    """For every user of the world and every site, the WebSocket filter answers exactly what the
+    API's ``can_see_site`` answers (so a dashboard never shows a site its API would hide)."""
+    add_alerts(sessions, [world.site_a, world.site_b], 2)
+    with sessions() as s:
+        alerts = {row.site_id: row for row in s.scalars(select(AlertOutbox))}
+        for name, user in world.users.items():
+            p = Principal.of(s.get_one(User, user.id))
+            for site_id, row in alerts.items():
+                payload = Alert.model_validate({**row.payload, "alert_id": 1})
+                assert scope_of(p).allows(payload) is can_see_site(s, p, site_id), (name, site_id)
+    assert scope_of(Principal.public()).allows(payload) is False

@@ -78,8 +78,11 @@ def create_app(settings: Settings) -> FastAPI:
         description="Regions, sites, cameras, violation events, review, rectification and audit.",
         lifespan=lifespan,
         responses={
-            400: {"model": Problem, "description": "malformed request (e.g. a body that does not parse)"}
+            400: {"model": Problem, "description": "malformed request (e.g. a body that does not parse)"},
+            413: {"description": "request body over the limit"},
         },
+        # Bodies are refused while streaming past this: the largest legitimate one is a full photo upload.
+        max_body_size=settings.upload_max_files * settings.upload_max_bytes + 1_000_000,
     )
     for module in (health, auth, users, sites, cameras, events, rectifications, audit):
         app.include_router(module.router, prefix=API_PREFIX)

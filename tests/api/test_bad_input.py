@@ -5,8 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 
-from tests.api.world import World
+from api.main import create_app
+from api.settings import Settings
+from tests.api.world import World, build_world
 
 
 def test_nul_characters_are_refused_cleanly(world: World, tmp_path: Path) -> None:
@@ -44,3 +47,16 @@ def test_malformed_requests_are_4xx(world: World, method: str, path: str, kwargs
     r = world.client.request(method, path, headers=headers, **kwargs)  # type: ignore[arg-type]
     assert 400 <= r.status_code < 500, r.text
     assert r.json()["detail"]
+
+
+def test_oversized_bodies_are_refused_while_streaming(settings: Settings) -> None:
+    app = create_app(settings.model_copy(update={"upload_max_bytes": 10_000, "upload_max_files": 1}))
+    with TestClient(app) as client:
+        world = build_world(client, app.state.services)
+        big = b'{"name": "' + b"x" * 1_100_000 + b'", "level": "province"}'
+        r = client.post(
+            "/api/regions",
+            content=big,
+            headers={**world.headers("admin"), "content-type": "application/json"},
+        )
+        assert r.status_code == 413

@@ -16,7 +16,8 @@ every 10th event) into its own PostgreSQL schema with COPY, then runs the real a
 - confirm: confirming a distinct pending event per request (state change + audit entry +
            alert outbox row in one transaction), as the city regulator.
 
-Prints p50/p95/p99 latency (ms), throughput (requests/s) and errors per scenario, from one run.
+Prints p50/p95/p99 latency (ms), throughput (requests/s) and errors per scenario, from one run,
+then the same scenario with a single client (``name@1``): latency without queueing for the CPU.
 The load generator shares the CPU with the server and PostgreSQL: on a small machine the numbers
 are a floor. Not part of the test suite.
 """
@@ -402,6 +403,8 @@ def main() -> None:
         for name, make in (("queue", queue), ("event", event), ("confirm", confirm)):
             asyncio.run(drive(args.clients, 2.0, make, base))  # warm-up (connections, caches)
             report(name, *asyncio.run(drive(args.clients, args.seconds, make, base)))
+            # The same requests one at a time: the server's own latency, without queueing for the CPU.
+            report(f"{name}@1", *asyncio.run(drive(1, min(args.seconds, 5.0), make, base)))
     finally:
         proc.terminate()
         proc.wait(timeout=30)

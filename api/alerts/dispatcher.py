@@ -12,6 +12,7 @@ to the dead-letter list. It runs in the API process (lifespan) or alone (``brigh
 
 from __future__ import annotations
 
+import functools
 import logging
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -107,7 +108,7 @@ class Dispatcher:
         log.info("dispatcher active: channels %s", ", ".join(c.value for c in self.sinks) or "none")
         self._listener.start()
         loops: list[tuple[str, Callable[[], int]]] = [("sequence", self.sequence_once)]
-        loops += [(ch.value, lambda ch=ch: self.deliver_once(ch)) for ch in self.sinks]  # type: ignore[misc]
+        loops += [(ch.value, functools.partial(self.deliver_once, ch)) for ch in self.sinks]
         workers = [
             threading.Thread(target=self._loop, args=(name, fn), name=f"alerts-{name}", daemon=True)
             for name, fn in loops

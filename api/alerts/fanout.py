@@ -8,7 +8,6 @@ after it leaves pending deliveries. Either way nothing is lost.
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Collection
 from datetime import datetime
 from typing import Any
@@ -17,7 +16,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from api.alerts.outbox import AlertDelivery, AlertOutbox, Channel, DeliveryStatus, WebhookSubscription
-from api.alerts.tiers import Audience, Cadence, TierConfig
+from api.alerts.tiers import Cadence, TierConfig
 
 MQTT_TARGET = "broker"
 
@@ -87,14 +86,3 @@ def sequence_batch(
     if deliveries:
         session.execute(insert(AlertDelivery), deliveries)
     return len(rows)
-
-
-def audience_of(sub: WebhookSubscription) -> Audience:
-    return sub.audience
-
-
-def subscription_id(target: str) -> uuid.UUID | None:
-    try:
-        return uuid.UUID(hex=target)
-    except ValueError:
-        return None

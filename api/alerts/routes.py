@@ -20,7 +20,8 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from api.alerts.ws import AlertScope, last_alert_id, read_after
+from api.alerts.payload import Alert
+from api.alerts.ws import AlertScope, Subscriber, last_alert_id, read_after
 from api.models import Role, User
 from api.scope import Principal
 from api.security import InvalidToken
@@ -98,7 +99,7 @@ async def alerts_socket(ws: WebSocket) -> None:
 
 
 async def _replay(services: Services, ws: WebSocket, scope: AlertScope, after: int | None) -> int:
-    def page(last: int) -> list:  # type: ignore[type-arg]
+    def page(last: int) -> list[Alert]:
         with services.session_factory() as s:
             return read_after(s, last, REPLAY_PAGE, scope)
 
@@ -115,7 +116,7 @@ async def _replay(services: Services, ws: WebSocket, scope: AlertScope, after: i
             return last
 
 
-async def _live(ws: WebSocket, sub, last: int, expires_at: datetime) -> None:  # type: ignore[no-untyped-def]
+async def _live(ws: WebSocket, sub: Subscriber, last: int, expires_at: datetime) -> None:
     receiver = asyncio.create_task(_drain_client(ws))
     try:
         while True:

@@ -87,7 +87,11 @@ class WebhookReceiver:
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:  # noqa: N802
-                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                length = int(self.headers.get("Content-Length", "0"))
+                body = self.rfile.read(length)
+                if len(body) < length:  # the sender died mid-request (SIGKILL): nothing arrived
+                    self.close_connection = True
+                    return
                 receiver._handle(self, body)
 
             def log_message(self, *args: Any) -> None:
@@ -108,7 +112,7 @@ class WebhookReceiver:
         except InvalidSignature as exc:
             with self._lock:
                 self.rejected += 1
-                self.rejections.append(f"{exc} (body {body[:80]!r})")
+                self.rejections.append(f"{exc} (body {body[:80]!r}, headers {dict(h.headers.items())})")
             self._answer(h, 401)
             return
         doc = json.loads(body)

@@ -42,5 +42,10 @@ def wait_for(pred: Callable[[], object], timeout_s: float, step_s: float = 0.05)
     return time.monotonic() - t0
 
 
-def thread_names() -> list[str]:
-    return sorted(t.name for t in threading.enumerate())
+def threads_now() -> set[threading.Thread]:
+    return set(threading.enumerate())
+
+
+def new_threads(before: set[threading.Thread]) -> list[str]:
+    """Threads alive now that were not alive at ``before`` (leaks); earlier ones may end meanwhile."""
+    return sorted(t.name for t in threading.enumerate() if t not in before and t.is_alive())

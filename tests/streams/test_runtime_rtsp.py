@@ -14,7 +14,7 @@ from streams.testing import RtspServer
 from vision.kinds import ViolationKind
 from vision.types import EventPhase
 
-from .conftest import thread_names, wait_for
+from .conftest import new_threads, threads_now, wait_for
 
 OFFLINE_AFTER_S = 3.0
 
@@ -39,7 +39,7 @@ def runtime(rtsp_server: RtspServer, tmp_path: Path) -> Runtime:
 
 
 def test_server_dies_and_returns_then_freezes_and_thaws(rtsp_server: RtspServer, runtime: Runtime) -> None:
-    threads_before = thread_names()
+    threads_before = threads_now()
     sink = runtime.sink
     assert isinstance(sink, CollectingSink)
     runtime.start()
@@ -80,5 +80,5 @@ def test_server_dies_and_returns_then_freezes_and_thaws(rtsp_server: RtspServer,
     assert status["reconnects"] >= 2 and status["frames_in"] > frames_at_thaw + 5  # type: ignore[index,operator]
     runtime.stop()
     assert sink.closed
-    assert thread_names() == threads_before  # every reader, processor, watchdog, detector thread ended
+    assert new_threads(threads_before) == []  # every reader, processor, watchdog, detector thread ended
     assert runtime.config.status_file is not None and runtime.config.status_file.is_file()

@@ -118,6 +118,7 @@ class HttpConfig(BaseModel):
     enabled: bool = True
     host: str = "127.0.0.1"
     port: int = Field(default=8090, ge=0, le=65535)  # 0: pick a free port
+    token_env: str | None = None  # env var holding a bearer token for private views (else loopback only)
 
 
 class RuntimeConfig(BaseModel):

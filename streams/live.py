@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import fractions
+import hmac
 import ipaddress
 import logging
 import time
@@ -63,6 +64,23 @@ async def loopback_only(request: Request, camera_id: str, access: Access) -> boo
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def bearer_token(token: str) -> Authorize:
+    """A hook for an API on another host: private views need ``Authorization: Bearer <token>``.
+
+    The API checks the user's per-site rights, then forwards the offer with the shared token.
+    """
+    if len(token) < 16:
+        raise ValueError("the live-view token must be at least 16 characters")
+
+    async def check(request: Request, camera_id: str, access: Access) -> bool:
+        if access is Access.PUBLIC:
+            return True
+        given = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        return hmac.compare_digest(given.encode(), token.encode())
+
+    return check
 
 
 @dataclass(slots=True)

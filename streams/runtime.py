@@ -144,9 +144,20 @@ class Runtime:
             for cid, w in self.workers.items()
             if w.camera.live
         }
-        app = build_live_app(cams, status=self.status, authorize=self.authorize)
+        app = build_live_app(cams, status=self.status, authorize=self.authorize or self._token_hook())
         self._http = _HttpServer(app, self.config.http.host, self.config.http.port)
         self.http_port = self._http.start()
+
+    def _token_hook(self) -> Any:
+        from streams.live import bearer_token
+
+        name = self.config.http.token_env
+        if not name:
+            return None
+        token = os.environ.get(name, "")
+        if not token:
+            raise RuntimeError(f"http.token_env names {name}, but that environment variable is empty")
+        return bearer_token(token)
 
     def stop(self) -> None:
         """Idempotent ordered shutdown; every open event and clip is finalized."""

@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.testclient import TestClient
 
 from streams.config import parse_config
-from streams.live import Access, LiveCamera, build_live_app
+from streams.live import Access, LiveCamera, bearer_token, build_live_app
 from streams.privacy import FaceBlurrer
 from streams.runtime import Runtime
 from streams.sinks import CollectingSink
@@ -153,6 +153,22 @@ def test_the_injected_authorization_hook_decides_private_views() -> None:
         r = c.post("/live/cam0/whep", content=sdp)
         assert r.status_code == 403 and "not allowed" in r.text
         assert c.delete("/live/cam0/whep/unknown").status_code == 404
+
+
+def test_bearer_token_hook() -> None:
+    app = build_live_app(
+        {"cam0": LiveCamera("cam0", "kitchen", FrameHub("cam0"), public=False)},
+        authorize=bearer_token("0123456789abcdef-secret"),
+    )
+    with TestClient(app) as c:
+        r = c.post("/live/cam0/whep", content="m=video 9", headers={"Authorization": "Bearer wrong-token"})
+        assert r.status_code == 403
+        ok = c.post(
+            "/live/cam0/whep", content="x", headers={"Authorization": "Bearer 0123456789abcdef-secret"}
+        )
+        assert ok.status_code == 400  # past authorization: the body is checked next
+    with pytest.raises(ValueError, match="at least 16"):
+        bearer_token("short")
 
 
 def test_chromium_plays_the_live_stream(runtime: Runtime) -> None:

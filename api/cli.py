@@ -25,6 +25,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "api.commands.server",
     "api.commands.analyze",
     "api.commands.dispatch",
+    "api.commands.model",
 )
 
 for _name in COMMAND_MODULES:

@@ -1,0 +1,128 @@
+"""``brightkitchen train`` and ``brightkitchen eval-model``: make a detector, and measure it.
+
+``train`` wraps ultralytics training (``vision.train``): with no ``--data`` it first renders the
+synthetic dataset. ``eval-model`` runs ultralytics' validator on a held-out split (by default the
+synthetic test split of the shipped recipe, rendered here from the same seeds) and prints mAP50
+overall and per class, then counts false positives on the sample set's clean clips.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+
+import typer
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def _fail(msg: str) -> typer.Exit:
+    typer.echo(f"error: {msg}", err=True)
+    return typer.Exit(code=2)
+
+
+def train(
+    data: Path | None = typer.Option(None, "--data", help="dataset yaml; omitted: render one"),
+    model: str = typer.Option("yolo11n.yaml", "--model", help="architecture yaml (from scratch) or our .pt"),
+    imgsz: int = typer.Option(640, "--imgsz", min=64, max=2048),
+    epochs: int = typer.Option(60, "--epochs", min=1, max=10_000),
+    batch: int = typer.Option(16, "--batch", min=1, max=1024),
+    time_h: float | None = typer.Option(None, "--time-h", min=0.001, help="stop after this many hours"),
+    device: str = typer.Option("cpu", "--device", help="cpu, 0 (first GPU), ..."),
+    workers: int = typer.Option(2, "--workers", min=0, max=64),
+    out: Path = typer.Option(Path("runs/train"), "--out", help="runs folder"),
+    name: str = typer.Option("kitchen", "--name", help="run name: weights in OUT/NAME/weights"),
+    resume: bool = typer.Option(False, "--resume", help="continue OUT/NAME from its last.pt"),
+    images: int = typer.Option(4000, "--images", min=12, help="synthetic images to render (no --data)"),
+    dataset_dir: Path = typer.Option(Path("var/datasets"), "--dataset-dir", help="where to render"),
+) -> None:
+    """Train a YOLO detector from its yaml (never downloaded weights); writes weights, metrics and
+    a model card draft into OUT/NAME."""
+    from vision.train import train as run_training
+    from vision.train import write_card_draft
+
+    if resume and not (out / name / "weights" / "last.pt").exists():
+        raise _fail(f"--resume: {out / name / 'weights' / 'last.pt'} does not exist")
+    if data is None and not resume:
+        data = _render_synthetic(dataset_dir / f"synth-{images}", images)
+    elif data is not None and not data.exists():
+        raise _fail(f"--data {data}: not found")
+    t0 = time.time()
+    res = run_training(
+        data or Path(), model, imgsz=imgsz, epochs=epochs, batch=batch, time_h=time_h, device=device,
+        workers=workers, out_dir=out, name=name, resume=resume,
+    )  # fmt: skip
+    card = write_card_draft(res, command=" ".join(["brightkitchen", *sys.argv[1:]]), data=data)
+    typer.echo(f"trained {res.epochs_done} epochs in {(time.time() - t0) / 60:.1f} min")
+    for k, v in res.metrics.items():
+        typer.echo(f"  {k}: {v:.4f}")
+    typer.echo(f"weights: {res.weights}\nmetrics: {res.results_csv}\nmodel card draft: {card}")
+
+
+def _render_synthetic(out: Path, images: int) -> Path:
+    from rich.progress import Progress
+
+    from vision.synth.dataset import write_dataset
+
+    if (out / "data.yaml").exists():
+        typer.echo(f"using the synthetic dataset already in {out}")
+        return out / "data.yaml"
+    with Progress(transient=True) as bar:
+        task = bar.add_task("rendering the synthetic dataset", total=images)
+        yml = write_dataset(out, images, progress=lambda i, n: bar.update(task, completed=i, total=n))
+    typer.echo(f"rendered {images} images into {out}")
+    return yml
+
+
+def eval_model(
+    profile: Path = typer.Option(REPO_ROOT / "models" / "kitchen-yolo11n.yaml", "--profile"),
+    data: Path | None = typer.Option(None, "--data", help="dataset yaml; omitted: the synthetic test split"),
+    split: str = typer.Option("test", "--split"),
+    backend: str = typer.Option("pytorch", "--backend", help="weights the validator runs: pytorch|onnx"),
+    imgsz: int = typer.Option(640, "--imgsz", min=64, max=2048),
+    cache: Path = typer.Option(Path("var/datasets/kitchen-test"), "--cache", help="where the split renders"),
+    clips: list[Path] = typer.Option(  # noqa: B008 - typer reads defaults at import
+        [], "--clip", help="hard-negative clips (default: sample_videos/clean_*.mp4)"
+    ),
+    fp: bool = typer.Option(True, "--fp/--no-fp", help="count false positives on the clean clips"),
+    json_out: Path | None = typer.Option(None, "--json", help="also write the numbers here"),
+) -> None:
+    """mAP50 overall and per class on a held-out split (ultralytics' validator), and false
+    positives per 100 frames on hard-negative clips."""
+    from vision.model_eval import count_false_positives, render_test_split, validate
+    from vision.profile import Backend, ProfileError
+    from vision.yolo import load_profile
+
+    try:
+        detector, prof = load_profile(profile)
+        weights = prof.weights_path(Backend(backend))
+    except (ProfileError, ValueError) as e:
+        raise _fail(str(e)) from e
+    if data is None:
+        typer.echo(f"rendering the held-out synthetic test split into {cache} (cached)")
+        data = render_test_split(cache)
+    elif not data.exists():
+        raise _fail(f"--data {data}: not found")
+    m = validate(weights, data, split=split, imgsz=imgsz)
+    typer.echo(f"{prof.model_version} ({weights.name}) on {data} [{split}]: {m.images} images")
+    typer.echo(f"mAP50 {m.map50:.3f}   mAP50-95 {m.map50_95:.3f}")
+    for cls in prof.class_names:
+        n = m.per_class_instances.get(cls, 0)
+        typer.echo(f"  {cls:<16} mAP50 {m.per_class_map50.get(cls, float('nan')):.3f}   ({n} boxes)")
+    report: dict[str, object] = {"map50": m.map50, "map50_95": m.map50_95, "per_class": m.per_class_map50}
+    clip_paths = clips or sorted((REPO_ROOT / "sample_videos").glob("clean_*.mp4"))
+    if fp and clip_paths:
+        f = count_false_positives(detector, clip_paths)
+        typer.echo(f"false positives on {len(clip_paths)} clean clips, {f.frames} frames ({prof.backend}):")
+        for cls, k in f.per_class.items():
+            typer.echo(f"  {cls:<16} {k:4d} boxes   {f.per_100_frames(cls):.2f} per 100 frames")
+        report["hard_negative_fp_per_100_frames"] = {c: f.per_100_frames(c) for c in f.per_class}
+    if json_out:
+        json_out.write_text(json.dumps(report, indent=2))
+
+
+def register(app: typer.Typer) -> None:
+    app.command("train")(train)
+    app.command("eval-model")(eval_model)

@@ -108,6 +108,8 @@ class DetectorConfig(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     profile: Path | None = None  # model profile yaml; None: health and live view only
+    backend: Literal["pytorch", "onnx", "openvino"] | None = None  # None: the profile's own
+    threads: int | None = Field(default=None, ge=1, le=256)  # inference threads (None: runtime default)
     max_batch: int = Field(default=16, ge=1, le=256)
     max_wait_ms: float = Field(default=5.0, ge=0, le=1000)
 

@@ -83,7 +83,8 @@ class Runtime:
     def _init_detector(self) -> None:
         model = self._detector_model
         if model is None:
-            model = load_detector(self.config.detector.profile)
+            cfg = self.config.detector
+            model = load_detector(cfg.profile, backend=cfg.backend, threads=cfg.threads)
         t0 = time.perf_counter()
         model.detect([np.zeros((360, 640, 3), np.uint8)])  # first call sets the model up (seconds)
         log.info("detector %s ready in %.1f s", model.model_version, time.perf_counter() - t0)
@@ -228,18 +229,18 @@ class Runtime:
         tmp.replace(path)  # readers never see half a file
 
 
-def load_detector(profile: Path | None) -> Detector:
-    """The detector of a model profile; with no profile the runtime watches health only."""
+def load_detector(
+    profile: Path | None, *, backend: str | None = None, threads: int | None = None
+) -> Detector:
+    """The detector of a model profile (``vision.yolo``); with no profile, health only."""
     if profile is None:
         return NullDetector()
-    from vision import detector as vdet
-
-    loader = getattr(vdet, "load_detector", None)
-    if loader is None:
-        raise RuntimeError("this build has no model loader (vision.detector.load_detector)")
     if not Path(profile).is_file():
         raise FileNotFoundError(f"model profile not found: {profile}")
-    return loader(profile)  # type: ignore[no-any-return]
+    from vision.yolo import load_profile
+
+    detector, _profile = load_profile(Path(profile), backend=backend, threads=threads)
+    return detector
 
 
 def default_pipeline_factory() -> PipelineFactory | None:

@@ -1,0 +1,70 @@
+"""The runtime with the project's trained detector on a sample clip served over RTSP."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import av
+
+from streams.config import parse_config
+from streams.runtime import Runtime
+from streams.sinks import CollectingSink
+from streams.testing import RtspServer
+from vision.kinds import ViolationKind
+from vision.types import EventPhase
+
+from .conftest import wait_for
+
+ROOT = Path(__file__).resolve().parents[2]
+PROFILE = ROOT / "models" / "kitchen-yolo11n.yaml"
+CLIP = ROOT / "sample_videos" / "canteen_no_hat.mp4"
+
+
+def test_no_hat_event_from_a_live_stream_with_its_clip(tmp_path: Path, gst_ok: bool) -> None:
+    with RtspServer({"cam": CLIP}) as server:
+        cfg = parse_config(
+            {
+                "sites": [
+                    {
+                        "id": "canteen",
+                        "cameras": [
+                            {
+                                "id": "cam",
+                                "url": server.url("cam"),
+                                "detect_fps": 5,
+                                "rules": {"working_hours": {"start": "00:00:00", "end": "23:59:59"}},
+                            }
+                        ],
+                    }
+                ],
+                "detector": {"profile": str(PROFILE), "threads": 2},
+                "http": {"enabled": False},
+                "media_dir": str(tmp_path / "media"),
+            }
+        )
+        sink = CollectingSink()
+        rt = Runtime(cfg, sink=sink)
+        rt.start()
+        try:
+            wait_for(
+                lambda: any(e.kind is ViolationKind.NO_HAT for e in sink.snapshot()),
+                40,
+                0.2,
+            )
+            status = rt.status()
+        finally:
+            rt.stop()  # closes the open event and finalizes its clip
+    cams = status["cameras"]
+    assert isinstance(cams, dict) and cams["cam"]["detections"] > 0
+    no_hat = [e for e in sink.snapshot() if e.kind is ViolationKind.NO_HAT]
+    assert [e.phase for e in no_hat][0] is EventPhase.OPEN and no_hat[-1].phase is EventPhase.CLOSE
+    assert no_hat[-1].model_version and no_hat[-1].started_wall is not None
+    clip = no_hat[-1].clip_path
+    assert (
+        clip is not None
+        and Path(clip).is_file()
+        and Path(clip).parent == tmp_path / "media" / "canteen" / "cam"
+    )
+    with av.open(clip) as box:
+        assert box.streams.video[0].codec_context.name == "h264"
+        assert sum(1 for _ in box.decode(video=0)) >= 5

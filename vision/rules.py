@@ -100,6 +100,7 @@ class _State:
     last_emit_s: float = 0.0
     last_end_s: float | None = None  # end of the previous event (cooldown)
     last_box: BoxXYXY | None = None  # subject box at the last frame where the condition held
+    run_confidence: float = 0.0  # best confidence seen in the current run
 
 
 def rule_version(rules: CameraRules) -> str:
@@ -173,9 +174,13 @@ class RuleEngine:
         vote_window: int = 5,
         sample_every_s: float = 0.25,
         frame_s: float = 0.0,
+        open_confidence: float = 0.4,
     ) -> None:
         self.camera_id = camera_id
         self.frame_s = frame_s  # one frame's duration: a run of n frames lasts n * frame_s
+        # A run whose evidence never reached this confidence does not open an event: the
+        # detector's weakest boxes may keep a run going but cannot raise an alarm on their own.
+        self.open_confidence = open_confidence
         self.rules = rules
         self.model_version = model_version
         self.rule_version = rule_version(rules)
@@ -261,7 +266,8 @@ class RuleEngine:
         for key, s in self._states.items():
             if key[1] != obs.kind or key[0] == obs.track_id or s.run_start_s is None or s.last_box is None:
                 continue
-            swapped = s.last_seen_s == ts and bool(s.votes) and not s.votes[-1]
+            # In view, it must have clearly stopped (most recent votes against), not flickered.
+            swapped = s.last_seen_s == ts and len(s.votes) >= 2 and 2 * sum(s.votes) < len(s.votes)
             if key[0] in self._present and not swapped:
                 continue
             gap = ts - s.last_true_s
@@ -289,6 +295,8 @@ class RuleEngine:
             return []  # a stray frame: not the majority of recent observations
         if state.run_start_s is None:
             state.run_start_s = state.first_true_s
+            state.run_confidence = 0.0
+        state.run_confidence = max(state.run_confidence, obs.confidence)
         state.last_true_s = ts
         state.last_box = obs.subject_xyxy
         params = self.rules.params(obs.kind)
@@ -307,6 +315,8 @@ class RuleEngine:
     ) -> list[ViolationEvent]:
         assert state.run_start_s is not None
         if ts - state.run_start_s + self.frame_s < min_duration_s - 1e-9:
+            return []
+        if state.run_confidence < self.open_confidence:
             return []
         if state.last_end_s is not None and ts < state.last_end_s + cooldown_s:
             return []  # same subject and kind closed recently: no second event

@@ -148,6 +148,9 @@ class CameraTracker:
         tracks: list[Track] = []
         for group, classes in SUBJECT_GROUPS.items():
             mask = np.isin(names, [c.value for c in classes])
+            if mask.any():
+                idx = np.flatnonzero(mask)
+                mask[idx] = keep_outermost(np.asarray(detections.xyxy[idx], dtype=np.float64), conf[idx])
             subset = cast(sv.Detections, detections[mask]) if len(detections) else sv.Detections.empty()
             if len(subset) and subset.confidence is None:
                 subset.confidence = conf[mask].astype(np.float32)
@@ -189,6 +192,27 @@ class CameraTracker:
 
 
 ATTRIBUTE_NAMES = frozenset(c.value for c in ATTRIBUTE_PLACES)
+
+
+def keep_outermost(
+    xyxy: npt.NDArray[np.floating], confidence: npt.NDArray[np.floating], inside: float = 0.6
+) -> npt.NDArray[np.bool_]:
+    """Drop a box that lies mostly inside a more confident box of the same group.
+
+    Detectors sometimes add a weaker box on part of an object (a cockroach's head, a person's
+    upper body) that NMS keeps because their IoU is low; tracked, it would become a second
+    subject and a second event.
+    """
+    order = np.argsort(-confidence)
+    keep = np.ones(len(xyxy), dtype=bool)
+    kept: list[int] = []
+    for i in order:
+        box = (float(xyxy[i][0]), float(xyxy[i][1]), float(xyxy[i][2]), float(xyxy[i][3]))
+        if any(_inside(box, _box(xyxy[k])) >= inside for k in kept):
+            keep[i] = False
+        else:
+            kept.append(int(i))
+    return keep
 
 
 def _box(xyxy: Sequence[float] | npt.NDArray[np.floating]) -> BoxXYXY:

@@ -230,3 +230,23 @@ def test_ids_swapped_by_the_tracker_when_people_cross_stay_one_event() -> None:
     after = frames(40, person(2, "street_clothes", box=a), person(1, "uniform", box=b))
     events = closed(run(before + after), ViolationKind.NO_UNIFORM)
     assert len(events) == 1 and events[0].ended_s == pytest.approx(5.9)
+
+
+def test_one_stray_frame_does_not_hand_an_event_to_a_neighbour() -> None:
+    # person 1 is bare-headed throughout; one frame reads "hat" while a second (spurious) track
+    # over the same person reads "bare" for a few frames: person 1 keeps one event
+    a, b = (100.0, 50.0, 160.0, 250.0), (104.0, 52.0, 162.0, 250.0)
+    timeline = frames(30, person(1, "head_bare", box=a))
+    timeline += [[person(1, "head_hat", box=a), person(2, "head_bare", box=b)]]
+    timeline += frames(3, person(1, "head_bare", box=a), person(2, "head_bare", box=b))
+    timeline += frames(30, person(1, "head_bare", box=a))
+    events = closed(run(timeline), ViolationKind.NO_HAT)
+    assert [(e.track_id, e.started_s) for e in events] == [(1, 0.0)]
+    assert events[0].ended_s == pytest.approx(6.3)
+
+
+def test_weak_evidence_alone_never_opens_an_event() -> None:
+    weak = TrackedSubject(Track("cam", 3, "cockroach", (300.0, 300.0, 310.0, 306.0), 0.3, 0.0))
+    strong = TrackedSubject(Track("cam", 3, "cockroach", (300.0, 300.0, 310.0, 306.0), 0.6, 0.0))
+    assert closed(run(frames(40, weak))) == []
+    assert len(closed(run(frames(20, weak) + frames(1, strong) + frames(20, weak)))) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import supervision as sv
 
-from vision.tracking import Attribute, CameraTracker, associate
+from vision.tracking import Attribute, CameraTracker, associate, keep_outermost
 from vision.types import Track
 
 
@@ -133,3 +133,20 @@ def test_pests_start_tracks_at_lower_confidence_than_people() -> None:
         ]
         out = tracker.update(dets(rows), ts_s=i / 15)
     assert [s.track.class_name for s in out] == ["cockroach"]
+
+
+def test_a_weak_box_inside_a_strong_one_is_not_a_second_subject() -> None:
+    tracker = CameraTracker("cam")
+    for i in range(4):
+        rows = [
+            ("cockroach", (218.0, 4.0, 234.0, 12.0), 0.75),
+            ("cockroach", (226.0, 5.0, 237.0, 12.0), 0.28),
+        ]
+        out = tracker.update(dets(rows), ts_s=i / 15)
+    assert [(s.track.class_name, s.track.xyxy) for s in out] == [("cockroach", (218.0, 4.0, 234.0, 12.0))]
+
+
+def test_keep_outermost_keeps_separate_boxes() -> None:
+    xyxy = np.array([[0, 0, 10, 10], [20, 0, 30, 10], [2, 2, 6, 6]], dtype=float)
+    assert keep_outermost(xyxy, np.array([0.8, 0.9, 0.5])).tolist() == [True, True, False]
+    assert keep_outermost(xyxy, np.array([0.5, 0.9, 0.8])).tolist() == [True, True, True]  # inner is surer

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from api import audit
 from api.audit import Actor
 from api.deps import AdminUser, AnyUser, Reviewer, ScopedSite, SessionDep
-from api.models import LEVEL_ORDER, Region, RegionLevel, Site, SiteKind
+from api.models import LEVEL_ORDER, Region, RegionLevel, Role, Site, SiteKind
 from api.schemas.common import errors
 from api.schemas.site import (
     RegionCreate,
@@ -25,6 +25,7 @@ from api.schemas.site import (
 from api.scope import region_filter, site_filter
 
 router = APIRouter(tags=["sites"])
+STAFF_EDITABLE = frozenset({"public_display", "work_start", "work_end"})
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
@@ -132,8 +133,14 @@ def get_site(site: ScopedSite) -> SitePublic:
 
 
 @router.patch("/sites/{site_id}", responses=errors(401, 403, 404))
-def update_site(body: SiteUpdate, p: Reviewer, site: ScopedSite, session: SessionDep) -> SitePublic:
+def update_site(body: SiteUpdate, p: AnyUser, site: ScopedSite, session: SessionDep) -> SitePublic:
+    """Admins and regulators edit any field; the site's own staff decide its public-display
+    consent and working hours (name and address are registration data, not theirs to change)."""
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    if p.role is Role.SITE_STAFF and not changes.keys() <= STAFF_EDITABLE:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN, f"site staff may change only {', '.join(sorted(STAFF_EDITABLE))}"
+        )
     for name, value in changes.items():
         setattr(site, name, value)
     assert p.user is not None

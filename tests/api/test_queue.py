@@ -122,3 +122,19 @@ def test_admin_builds_the_tree(world: World) -> None:
     assert dup.status_code == 409
     wrong = {**user, "username": "x-site", "role": "site_staff"}
     assert world.client.post("/api/users", json=wrong, headers=h).status_code == 400
+
+
+def test_staff_set_their_consent_but_not_registration_data(world: World) -> None:
+    url = f"/api/sites/{world.site_a.id}"
+    r = world.client.patch(
+        url, json={"public_display": False, "work_start": "07:30"}, headers=world.headers("staff_a")
+    )
+    assert r.status_code == 200 and r.json()["public_display"] is False and r.json()["work_start"] == "07:30"
+    r = world.client.patch(url, json={"address": "elsewhere"}, headers=world.headers("staff_a"))
+    assert r.status_code == 403 and "public_display" in r.json()["detail"]
+    assert (
+        world.client.patch(url, json={"address": "9 A road"}, headers=world.headers("reg_x")).status_code
+        == 200
+    )
+    bad = world.client.patch(url, json={"work_end": "25:00"}, headers=world.headers("reg_x"))
+    assert bad.status_code == 422 and "HH:MM" in bad.text

@@ -101,6 +101,15 @@ class _State:
     last_end_s: float | None = None  # end of the previous event (cooldown)
     last_box: BoxXYXY | None = None  # subject box at the last frame where the condition held
     run_confidence: float = 0.0  # best confidence seen in the current run
+    last_evidence: BoxXYXY | None = None  # the deciding box at the last frame where it held
+
+
+def _iou(a: BoxXYXY, b: BoxXYXY) -> float:
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
 
 
 def rule_version(rules: CameraRules) -> str:
@@ -191,6 +200,8 @@ class RuleEngine:
         self._last_ts = 0.0
         self.evidence: list[Evidence] = []  # of the last evaluated frame, for open events
         self._present: set[int] = set()  # track ids seen on the frame being evaluated
+        self._holding: set[tuple[int, ViolationKind]] = set()  # (track, kind) holding on it
+        self._handed: dict[tuple[int, ViolationKind], tuple[int, ViolationKind]] = {}  # old -> new
         self._frame_w = 640.0
 
     @property
@@ -223,6 +234,7 @@ class RuleEngine:
         self._frame_w = float(frame_wh[0])
         emitted = self._close_expired(ts_s)
         observations = [obs for subject in subjects for obs in observe(subject, self.rules, frame_wh, wall)]
+        self._holding = {(o.track_id, o.kind) for o in observations if o.holds}
         # Conditions that stopped holding first, so a new run can see who just stopped (_orphan).
         for obs in sorted(observations, key=lambda o: o.holds):
             emitted.extend(self._apply(ts_s, obs))
@@ -240,6 +252,8 @@ class RuleEngine:
 
     def _state_for(self, ts: float, obs: Observation) -> _State:
         key = (obs.track_id, obs.kind)
+        if obs.holds and key in self._handed:
+            self._reclaim(key)
         state = self._states.get(key)
         idle = state is None or (state.run_start_s is None and state.event is None)
         orphan = self._orphan(ts, obs) if idle and obs.holds else None
@@ -247,9 +261,18 @@ class RuleEngine:
             state = self._states.pop(orphan)
             state.votes.clear()  # the old id's votes were about someone else
             self._states[key] = state
+            self._handed[orphan] = key
         elif state is None:
             state = self._states[key] = _State(deque(maxlen=self.vote_window))
         return state
+
+    def _reclaim(self, key: tuple[int, ViolationKind]) -> None:
+        """The old track shows the condition again itself: the hand-over was a mistake (a
+        spurious second box on the same person); its run goes back to it."""
+        taker = self._handed.pop(key)
+        state = self._states.pop(taker, None)
+        if state is not None:
+            self._states[key] = state
 
     def _orphan(self, ts: float, obs: Observation) -> tuple[int, ViolationKind] | None:
         """The run of the same kind that this new track continues, if any.
@@ -257,8 +280,10 @@ class RuleEngine:
         A rat that runs behind a crate, a person hidden by another, comes back under a new
         track id; if its run of the same kind lost its subject less than ``grace_s`` ago, near
         where the new one appears, it is the same incident and must not become a second event.
-        The old track may still be in view: when two people cross, the tracker can swap their
-        ids, and the old id then shows the condition *not* holding on this very frame.
+        The old track may still be in view: when people cross or hide one another, the tracker
+        can swap their ids; then the old id does not show the condition on this frame and the
+        deciding box (the bare face, the street clothes) is where the old id last showed it.
+        If the old id shows the condition again later, it takes its run back (``_reclaim``).
         """
         grace = self.rules.params(obs.kind).grace_s
         best: tuple[int, ViolationKind] | None = None
@@ -266,12 +291,12 @@ class RuleEngine:
         for key, s in self._states.items():
             if key[1] != obs.kind or key[0] == obs.track_id or s.run_start_s is None or s.last_box is None:
                 continue
-            # In view, it must have clearly stopped (most recent votes against), not flickered.
-            swapped = s.last_seen_s == ts and len(s.votes) >= 2 and 2 * sum(s.votes) < len(s.votes)
-            if key[0] in self._present and not swapped:
-                continue
             gap = ts - s.last_true_s
-            if gap > grace:
+            if gap > grace or key in self._holding:
+                continue
+            if key[0] in self._present and (
+                s.last_evidence is None or _iou(obs.evidence_xyxy, s.last_evidence) < 0.3
+            ):
                 continue
             old, new = s.last_box, obs.subject_xyxy
             d = float(
@@ -299,6 +324,7 @@ class RuleEngine:
         state.run_confidence = max(state.run_confidence, obs.confidence)
         state.last_true_s = ts
         state.last_box = obs.subject_xyxy
+        state.last_evidence = obs.evidence_xyxy
         params = self.rules.params(obs.kind)
         if state.event is None:
             out = self._maybe_open(ts, obs, state, params.min_duration_s, params.cooldown_s)
@@ -387,3 +413,4 @@ class RuleEngine:
         ]
         for key in stale:
             del self._states[key]
+        self._handed = {old: new for old, new in self._handed.items() if new in self._states}

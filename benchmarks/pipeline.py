@@ -155,17 +155,10 @@ def run_isolated(
 
 def weights_of(profile: Path) -> Path | None:
     """The PyTorch weights named in a model profile (for the naive baseline)."""
-    import yaml
+    from vision.profile import Backend, read_profile
 
-    data = yaml.safe_load(profile.read_text())
-    for key in ("weights_pt", "pt", "weights"):
-        value = data.get(key) if isinstance(data, dict) else None
-        if isinstance(value, str) and value.endswith(".pt"):
-            p = Path(value)
-            return (
-                p if p.is_absolute() else (profile.parent / p if (profile.parent / p).exists() else REPO / p)
-            )
-    return None
+    p = read_profile(profile)
+    return p.weights_path(Backend.PYTORCH) if Backend.PYTORCH in p.weights else None
 
 
 def main() -> None:

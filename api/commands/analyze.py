@@ -26,7 +26,8 @@ if TYPE_CHECKING:
 
 
 def _fail(msg: str) -> typer.Exit:
-    typer.echo(f"error: {msg}", err=True)
+    one_line = "; ".join(part.strip() for part in str(msg).splitlines() if part.strip())
+    typer.echo(f"error: {one_line}", err=True)
     return typer.Exit(code=2)
 
 

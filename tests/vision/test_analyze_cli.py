@@ -52,3 +52,13 @@ def test_eval_refuses_a_clip_without_ground_truth(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["eval", str(lone), "--oracle", "--out", str(tmp_path / "ev")])
     assert result.exit_code == 1
     assert "lone.mp4: no ground truth lone.json beside it" in result.output
+
+
+def test_invalid_profile_is_one_line_naming_the_file(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: x\nbackend: openvino\n")
+    result = CliRunner().invoke(app, ["analyze", str(CLIP), "--profile", str(bad)])
+    assert result.exit_code == 2
+    (line,) = [x for x in result.output.splitlines() if x.startswith("error:")]
+    assert str(bad) in line and "invalid model profile" in line
+    assert len([x for x in result.output.splitlines() if x.strip()]) == 1

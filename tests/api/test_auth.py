@@ -8,6 +8,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import jwt
 import pytest
 
@@ -101,3 +102,24 @@ def test_redact_patterns() -> None:
     assert "eyJ" not in redact("token eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig_part")
     line = '127.0.0.1:5 - "GET /api/events/1/media/clip?access=abc.def.ghi HTTP/1.1" 206'
     assert redact(line) == '127.0.0.1:5 - "GET /api/events/1/media/clip?access=[redacted] HTTP/1.1" 206'
+
+
+def test_access_log_of_a_real_server_has_no_secrets(
+    world: World, live_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """uvicorn's access log prints every URL: the signed media link must come out redacted."""
+    ev = world.ingest(world.cam_a, tmp_path)
+    with caplog.at_level(logging.INFO):
+        with httpx.Client(base_url=live_url) as http:
+            r = http.post("/api/auth/token", data={"username": "reg-x", "password": PASSWORD})
+            token = r.json()["access_token"]
+            bearer = {"Authorization": f"Bearer {token}"}
+            link = http.get(f"/api/events/{ev.id}/media/clip/link", headers=bearer).json()["url"]
+            assert http.get(link, headers={"Range": "bytes=0-9"}).status_code == 206
+            http.get(f"/api/users/me?access_token={token}")  # a client putting a token in a URL
+        time.sleep(0.2)
+    access = [r.getMessage() for r in caplog.records if r.name == "uvicorn.access"]
+    assert any("/media/clip?access=[redacted]" in line for line in access), access
+    text = "\n".join(r.getMessage() for r in caplog.records)
+    for secret in (PASSWORD, token, link.split("access=")[1]):
+        assert secret not in text

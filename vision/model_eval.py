@@ -12,8 +12,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import cv2
 import numpy as np
 import numpy.typing as npt
+import supervision as sv
 import yaml
 
 from vision.detector import Detector
@@ -52,11 +54,12 @@ def render_test_split(
     val_fraction: float = RECIPE_VAL_FRACTION,
     test_fraction: float = RECIPE_TEST_FRACTION,
     workers: int = 2,
+    split: str = "test",
 ) -> Path:
-    """Render only the test split of a synthetic dataset (cached) and a yaml that validates on it.
+    """Render one split of the recipe's synthetic dataset (cached) and a yaml that validates on it.
 
     Ultralytics' dataset check wants ``train`` and ``val`` folders to exist, so the eval yaml
-    points all three at the test images.
+    points all three at the rendered split.
     """
     from vision.synth.dataset import write_dataset
 
@@ -64,10 +67,10 @@ def render_test_split(
     if yml.exists():
         return yml
     write_dataset(
-        out, images, val_fraction=val_fraction, test_fraction=test_fraction, workers=workers, splits=("test",)
+        out, images, val_fraction=val_fraction, test_fraction=test_fraction, workers=workers, splits=(split,)
     )
     doc = yaml.safe_load((out / "data.yaml").read_text())
-    doc.update(train="images/test", val="images/test", test="images/test")
+    doc.update(train=f"images/{split}", val=f"images/{split}", test=f"images/{split}")
     yml.write_text(yaml.safe_dump(doc, sort_keys=False))
     return yml
 
@@ -164,3 +167,75 @@ def _score(
             else:
                 per_class[cls] += int((_iou(mine, true).max(axis=1) < iou).sum())
     return len(pending)
+
+
+def suggest_thresholds(
+    detector: Detector, images_dir: Path, *, iou: float = 0.5, batch: int = 8
+) -> dict[str, tuple[float, float]]:
+    """Per class, the confidence threshold with the best F1 on labelled images (and that F1).
+
+    Run it on the *val* split (the test split stays for reporting). ``detector`` must keep boxes
+    down to a low confidence (e.g. a profile with ``default_confidence: 0.05``).
+    """
+    names = list(detector.class_names)
+    scores: dict[str, list[tuple[float, bool]]] = {n: [] for n in names}
+    n_true = dict.fromkeys(names, 0)
+    files = sorted(p for p in images_dir.iterdir() if p.suffix.lower() in {".jpg", ".png"})
+    for i in range(0, len(files), batch):
+        chunk = files[i : i + batch]
+        imgs = [_read(p) for p in chunk]
+        for path, img, d in zip(chunk, imgs, detector.detect(imgs), strict=True):
+            _collect(path, img.shape[:2], d, names, scores, n_true, iou)
+    grid = np.round(np.arange(0.1, 0.91, 0.05), 2)
+    out: dict[str, tuple[float, float]] = {}
+    for n in names:
+        conf = np.array([c for c, _ in scores[n]], dtype=np.float32)
+        tp = np.array([t for _, t in scores[n]], dtype=bool)
+        f1 = [_f1(int((tp & (conf >= g)).sum()), int((conf >= g).sum()), n_true[n]) for g in grid]
+        k = int(np.argmax(f1))
+        out[n] = (float(grid[k]), float(f1[k]))
+    return out
+
+
+def _read(path: Path) -> npt.NDArray[np.uint8]:
+    img = cv2.imread(str(path))
+    if img is None:
+        raise ValueError(f"{path}: not a readable image")
+    return np.asarray(img, dtype=np.uint8)
+
+
+def _f1(tp: int, predicted: int, true: int) -> float:
+    return 2.0 * tp / max(predicted + true, 1)
+
+
+def _collect(
+    path: Path,
+    hw: tuple[int, ...],
+    d: sv.Detections,
+    names: list[str],
+    scores: dict[str, list[tuple[float, bool]]],
+    n_true: dict[str, int],
+    iou: float,
+) -> None:
+    """Greedy one-to-one matching by confidence, as mAP does, for one image."""
+    h, w = hw[0], hw[1]
+    label = path.parent.parent.parent / "labels" / path.parent.name / (path.stem + ".txt")
+    rows = np.loadtxt(label, ndmin=2) if label.exists() and label.stat().st_size else np.zeros((0, 5))
+    for k, n in enumerate(names):
+        r = rows[rows[:, 0] == k]
+        true = np.stack(
+            [r[:, 1] - r[:, 3] / 2, r[:, 2] - r[:, 4] / 2, r[:, 1] + r[:, 3] / 2, r[:, 2] + r[:, 4] / 2], 1
+        )
+        true = (true * np.array([w, h, w, h])).astype(np.float32)
+        n_true[n] += len(true)
+        mask = d.data["class_name"] == n if len(d) else np.zeros(0, dtype=bool)
+        mine, conf = d.xyxy[mask], d.confidence[mask] if d.confidence is not None else np.zeros(0)
+        used = np.zeros(len(true), dtype=bool)
+        ious = _iou(mine, true) if len(mine) and len(true) else np.zeros((len(mine), len(true)))
+        for j in np.argsort(-conf):
+            ok = False
+            if len(true):
+                cand = np.where(~used & (ious[j] >= iou))[0]
+                if len(cand):
+                    used[cand[np.argmax(ious[j][cand])]] = ok = True
+            scores[n].append((float(conf[j]), ok))

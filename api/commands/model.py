@@ -12,8 +12,12 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
+
+if TYPE_CHECKING:
+    from vision.profile import Profile
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,6 +92,9 @@ def eval_model(
     ),
     fp: bool = typer.Option(True, "--fp/--no-fp", help="count false positives on the clean clips"),
     json_out: Path | None = typer.Option(None, "--json", help="also write the numbers here"),
+    suggest: bool = typer.Option(
+        False, "--suggest-thresholds", help="also print F1-best per-class thresholds on the val split"
+    ),
 ) -> None:
     """mAP50 overall and per class on a held-out split (ultralytics' validator), and false
     positives per 100 frames on hard-negative clips."""
@@ -119,8 +126,25 @@ def eval_model(
         for cls, k in f.per_class.items():
             typer.echo(f"  {cls:<16} {k:4d} boxes   {f.per_100_frames(cls):.2f} per 100 frames")
         report["hard_negative_fp_per_100_frames"] = {c: f.per_100_frames(c) for c in f.per_class}
+    if suggest:
+        report["suggested_confidence"] = _suggest(prof, cache.parent / "kitchen-val")
     if json_out:
         json_out.write_text(json.dumps(report, indent=2))
+
+
+def _suggest(prof: Profile, cache: Path) -> dict[str, float]:
+    """F1-best thresholds on the recipe's val split (never the test split that is reported)."""
+    from vision.model_eval import render_test_split, suggest_thresholds
+    from vision.yolo import YoloDetector
+
+    typer.echo(f"rendering the synthetic val split into {cache} (cached)")
+    yml = render_test_split(cache, split="val")
+    low = YoloDetector(prof.model_copy(update={"confidence": {}, "default_confidence": 0.05}))
+    best = suggest_thresholds(low, yml.parent / "images" / "val")
+    typer.echo("suggested per-class confidence (F1-best on val):")
+    for cls, (thr, f1) in best.items():
+        typer.echo(f"  {cls}: {thr:.2f}   # F1 {f1:.3f}")
+    return {c: t for c, (t, _) in best.items()}
 
 
 def register(app: typer.Typer) -> None:

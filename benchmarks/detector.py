@@ -1,0 +1,71 @@
+"""Detector speed per backend on this machine, in one run: PyTorch, ONNX Runtime, OpenVINO.
+
+    .venv/bin/python benchmarks/detector.py [--profile models/kitchen-yolo11n.yaml] [--iters 20]
+
+Times ``YoloDetector.detect`` end to end (letterbox, network, NMS, boxes back to the frame) on
+rendered 640x360 kitchen frames at the profile's input size, for batch 1 and batch 8, and prints
+ms/frame, frames/s, and the speed-up of the fastest backend over PyTorch.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import numpy.typing as npt
+
+from vision.profile import Backend
+from vision.synth.generate import build_scenario, random_spec
+from vision.synth.render import Renderer
+from vision.yolo import YoloDetector, load_profile
+
+
+def _frames(n: int) -> list[npt.NDArray[np.uint8]]:
+    out = []
+    for seed in range(900_100, 900_100 + n):
+        img, _ = Renderer(build_scenario(random_spec(seed))).render(5.0, 75)
+        out.append(img)
+    return out
+
+
+def _ms_per_frame(det: YoloDetector, frames: list[npt.NDArray[np.uint8]], batch: int, iters: int) -> float:
+    chunk = frames[:batch]
+    for _ in range(2):  # warm-up: first calls allocate, OpenVINO compiles for this batch size
+        det.detect(chunk)
+    times = []
+    for _ in range(iters):
+        t0 = time.perf_counter()
+        det.detect(chunk)
+        times.append(time.perf_counter() - t0)
+    return 1000.0 * float(np.median(times)) / batch
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--profile", type=Path, default=Path("models/kitchen-yolo11n.yaml"))
+    ap.add_argument("--iters", type=int, default=20)
+    ap.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    a = ap.parse_args()
+    frames = _frames(8)
+    results: dict[tuple[Backend, int], float] = {}
+    size = ""
+    for backend in Backend:
+        det, profile = load_profile(a.profile, backend=backend, threads=a.threads)
+        size = f"{profile.input_size.width}x{profile.input_size.height}"
+        for batch in (1, 8):
+            results[(backend, batch)] = _ms_per_frame(det, frames, batch, max(5, a.iters // batch))
+    print(f"input {size}, frames 640x360, {a.threads} threads, median of max(5, {a.iters}/batch) runs")
+    print(f"{'backend':<10} {'batch':>5} {'ms/frame':>9} {'frames/s':>9}")
+    for (backend, batch), ms in results.items():
+        print(f"{backend.value:<10} {batch:>5} {ms:>9.1f} {1000.0 / ms:>9.1f}")
+    for batch in (1, 8):
+        best = min((b for b in Backend), key=lambda b: results[(b, batch)])
+        ratio = results[(Backend.PYTORCH, batch)] / results[(best, batch)]
+        print(f"batch {batch}: fastest {best.value}, {ratio:.2f}x PyTorch")
+
+
+if __name__ == "__main__":
+    main()

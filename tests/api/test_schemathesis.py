@@ -7,8 +7,10 @@ documented status code, content type and body schema.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
+import pytest
 import schemathesis
 from fastapi import FastAPI
 from hypothesis import HealthCheck, Phase, given, settings
@@ -49,7 +51,10 @@ def fuzz(
         assert mode is GenerationMode.NEGATIVE  # nothing to break in an operation without inputs
 
 
-def test_schema_fuzzing(app: FastAPI, world: World, live_url: str, tmp_path: Path) -> None:
+def test_schema_fuzzing(
+    app: FastAPI, world: World, live_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING, logger="uvicorn.access")  # ~1000 requests: keep the log quiet
     world.ingest(world.cam_a, tmp_path)  # something real behind the list routes
     schema = schemathesis.openapi.from_dict(app.openapi())
     operations = [result.ok() for result in schema.get_all_operations()]

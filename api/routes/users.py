@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Query, status
@@ -9,7 +10,7 @@ from api import audit
 from api.audit import Actor
 from api.deps import AdminUser, ServicesDep, SessionDep
 from api.models import Region, Role, Site, User
-from api.schemas.auth import UserCreate, UserPublic, UsersPublic
+from api.schemas.auth import UserCreate, UserPublic, UsersPublic, UserUpdate
 from api.schemas.common import errors
 
 router = APIRouter(tags=["users"])
@@ -67,6 +68,38 @@ def create_user(body: UserCreate, p: AdminUser, session: SessionDep, services: S
         object_id=str(user.id),
         site_id=user.site_id,
         details={"username": user.username, "role": user.role.value},
+    )
+    session.commit()
+    return UserPublic.model_validate(user)
+
+
+@router.patch("/users/{user_id}", responses=errors(400, 401, 403, 404))
+def update_user(
+    user_id: uuid.UUID, body: UserUpdate, p: AdminUser, session: SessionDep, services: ServicesDep
+) -> UserPublic:
+    """Disable or re-enable an account, or reset its password. A disabled user's tokens stop
+    working at once (every request loads the user)."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "user not found")
+    assert p.user is not None
+    if user.id == p.user.id and body.is_active is False:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, "an admin cannot disable their own account")
+    changed = []
+    if body.is_active is not None and body.is_active != user.is_active:
+        user.is_active = body.is_active
+        changed.append("enabled" if body.is_active else "disabled")
+    if body.password is not None:
+        user.password_hash = services.passwords.hash(body.password)
+        changed.append("password reset")
+    audit.append(
+        session,
+        actor=Actor.of(p.user),
+        action="user.updated",
+        object_type="user",
+        object_id=str(user.id),
+        site_id=user.site_id,
+        details={"changes": ", ".join(changed) or "none"},
     )
     session.commit()
     return UserPublic.model_validate(user)

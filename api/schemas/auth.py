@@ -25,6 +25,11 @@ class UserCreate(BaseModel):
     site_id: uuid.UUID | None = None
 
 
+class UserUpdate(BaseModel):
+    is_active: bool | None = None
+    password: str | None = Field(default=None, min_length=10, max_length=256)
+
+
 class UserPublic(Orm):
     id: uuid.UUID
     username: str

@@ -123,3 +123,20 @@ def test_access_log_of_a_real_server_has_no_secrets(
     text = "\n".join(r.getMessage() for r in caplog.records)
     for secret in (PASSWORD, token, link.split("access=")[1]):
         assert secret not in text
+
+
+def test_admin_disables_and_resets_a_user(world: World) -> None:
+    staff = world.headers("staff_a")
+    url = f"/api/users/{world.users['staff_a'].id}"
+    r = world.client.patch(url, json={"is_active": False}, headers=world.headers("admin"))
+    assert r.status_code == 200 and r.json()["is_active"] is False
+    assert world.client.get("/api/users/me", headers=staff).status_code == 401
+    r = world.client.patch(
+        url, json={"is_active": True, "password": "a brand new password"}, headers=world.headers("admin")
+    )
+    assert r.status_code == 200
+    assert login(world, "staff-a", PASSWORD) == 401 and login(world, "staff-a", "a brand new password") == 200
+    me = f"/api/users/{world.users['admin'].id}"
+    assert (
+        world.client.patch(me, json={"is_active": False}, headers=world.headers("admin")).status_code == 400
+    )

@@ -40,6 +40,7 @@ from vision.kinds import Severity, ViolationKind
 
 log = logging.getLogger("api.events")
 SUMMARY_FIELDS = tuple(EventSummary.model_fields)
+COUNT_CAP = 10_000
 router = APIRouter(tags=["events"])
 
 
@@ -72,11 +73,18 @@ def review_queue(
         stmt = stmt.where(Event.started_at >= since)
     if until is not None:
         stmt = stmt.where(Event.started_at < until)
-    count = session.scalar(stmt.with_only_columns(func.count())) or 0
+    # Counting stops at COUNT_CAP: a queue of 10 000+ needs no exact figure, and an exact count
+    # of a province's backlog would cost more than the page itself.
+    capped = stmt.with_only_columns(Event.id).limit(COUNT_CAP + 1).subquery()
+    count = session.scalar(select(func.count()).select_from(capped)) or 0
     columns = [getattr(Event, name) for name in SUMMARY_FIELDS]  # plain rows: no ORM identity map per event
     page = stmt.with_only_columns(*columns).order_by(Event.started_at.desc(), Event.id.desc())
     rows = session.execute(page.offset(offset).limit(limit)).all()
-    return EventsPublic(data=[EventSummary(**row._mapping) for row in rows], count=count)
+    return EventsPublic(
+        data=[EventSummary(**row._mapping) for row in rows],
+        count=min(count, COUNT_CAP),
+        count_capped=count > COUNT_CAP,
+    )
 
 
 def media_url(event_id: uuid.UUID, kind: MediaKind) -> str:

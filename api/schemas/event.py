@@ -33,7 +33,8 @@ class EventSummary(Orm):
 
 class EventsPublic(BaseModel):
     data: list[EventSummary]
-    count: int
+    count: int  # exact up to 10 000; then 10 000 with count_capped
+    count_capped: bool = False
 
 
 class RectificationBrief(Orm):

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from api.routes import events as events_routes
 from tests.api.world import World
 from vision.kinds import Severity, ViolationKind
 
@@ -138,3 +141,13 @@ def test_staff_set_their_consent_but_not_registration_data(world: World) -> None
     )
     bad = world.client.patch(url, json={"work_end": "25:00"}, headers=world.headers("reg_x"))
     assert bad.status_code == 422 and "HH:MM" in bad.text
+
+
+def test_count_is_capped(world: World, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(events_routes, "COUNT_CAP", 2)
+    for _ in range(3):
+        world.ingest(world.cam_a, tmp_path, with_media=False)
+    body = world.client.get("/api/events", headers=world.headers("reg_x")).json()
+    assert body["count"] == 2 and body["count_capped"] is True and len(body["data"]) == 3
+    body = world.client.get("/api/events", params={"limit": 1}, headers=world.headers("reg_y")).json()
+    assert body == {"data": [], "count": 0, "count_capped": False}

@@ -67,15 +67,13 @@ def build_detector(args: argparse.Namespace) -> object:
 
 
 def naive_weights(args: argparse.Namespace) -> str:
+    """The same weights for the naive baseline (the profile's backend), so only the design differs."""
     if not args.profile:
         return str(args.arch)
-    import yaml
+    from vision.profile import Backend, read_profile
 
-    prof = yaml.safe_load(Path(args.profile).read_text())
-    weights = prof.get("weights") if isinstance(prof, dict) else None
-    if not weights:
-        raise SystemExit(f"{args.profile}: no 'weights' key for the naive baseline")
-    return str((Path(args.profile).parent / weights).resolve())
+    prof = read_profile(Path(args.profile))
+    return str(prof.weights_path(Backend(args.naive_backend) if args.naive_backend else prof.backend))
 
 
 # one trial (child process) -------------------------------------------------------------------
@@ -221,9 +219,9 @@ def capacity(args: argparse.Namespace) -> None:
         best[mode] = 0
         for n in (int(x) for x in args.counts.split(",")):
             cmd = [sys.executable, __file__, "_trial", "--mode", mode, "--n", str(n), "--clip", clip]
-            for key in ("profile", "arch", "imgsz", "fps", "seconds", "warmup"):
+            for key in ("profile", "arch", "imgsz", "fps", "seconds", "warmup", "naive_backend"):
                 if getattr(args, key) is not None:
-                    cmd += [f"--{key}", str(getattr(args, key))]
+                    cmd += [f"--{key.replace('_', '-')}", str(getattr(args, key))]
             if args.every_frame:
                 cmd.append("--every-frame")
             out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
@@ -375,7 +373,8 @@ def main() -> None:
         p = sub.add_parser(name)
         p.add_argument("--profile", default=None, help="model profile yaml (trained detector)")
         p.add_argument("--arch", default="yolo11n.yaml", help="ultralytics model without --profile")
-        p.add_argument("--imgsz", type=int, default=320)
+        p.add_argument("--imgsz", type=int, default=640, help="naive and --arch input size")
+        p.add_argument("--naive-backend", default=None, help="weights of the profile for the naive run")
         p.add_argument("--fps", type=float, default=5.0, help="frames analysed per camera per second")
         p.add_argument("--seconds", type=float, default=12.0)
         p.add_argument("--warmup", type=float, default=6.0)

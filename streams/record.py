@@ -94,7 +94,8 @@ class RecordTap:
     def stop(self) -> list[tuple[ViolationEvent, str | None]]:
         """Stop reading and finalize every clip now; returns held close events with their clips."""
         self._stop.set()
-        self._thread.join(timeout=15)
+        if self._thread.is_alive():
+            self._thread.join(timeout=15)
         with self._lock:
             return [self._finish(eid) for eid in list(self._clips)]
 

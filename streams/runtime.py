@@ -25,7 +25,7 @@ import signal
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -37,6 +37,9 @@ from streams.sources import open_source, redact
 from streams.worker import CameraWorker, PipelineContext, PipelineFactory, SourceFactory
 from vision.detector import Detector
 from vision.sink import EventSink
+
+if TYPE_CHECKING:
+    from streams.live import Authorize
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +53,7 @@ class Runtime:
         detector: Detector | None = None,
         pipeline_factory: PipelineFactory | None = None,
         source_factory: SourceFactory = open_source,
-        authorize: Any = None,
+        authorize: Authorize | None = None,
     ) -> None:
         self.config = config
         if sink is None:
@@ -70,14 +73,22 @@ class Runtime:
 
     # start / stop ---------------------------------------------------------------------------
     def start(self) -> None:
+        """Detector, workers, HTTP (a busy port fails before any camera opens), cameras, watchdog.
+
+        On any failure what was started is stopped again, then the error is raised.
+        """
         self._started_mono = time.monotonic()
-        self._init_detector()
-        self._init_workers()
-        for w in self.workers.values():
-            w.start()
-        self._start_watchdog()
-        if self.config.http.enabled:
-            self._start_http()
+        try:
+            self._init_detector()
+            self._init_workers()
+            if self.config.http.enabled:
+                self._start_http()
+            for w in self.workers.values():
+                w.start()
+            self._start_watchdog()
+        except BaseException:
+            self.stop()
+            raise
         log.info("runtime started: %d camera(s)", len(self.workers))
 
     def _init_detector(self) -> None:
@@ -149,7 +160,7 @@ class Runtime:
         self._http = _HttpServer(app, self.config.http.host, self.config.http.port)
         self.http_port = self._http.start()
 
-    def _token_hook(self) -> Any:
+    def _token_hook(self) -> Authorize | None:
         from streams.live import bearer_token
 
         name = self.config.http.token_env

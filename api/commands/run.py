@@ -35,7 +35,11 @@ def run(
         return
     from streams.runtime import Runtime
 
-    Runtime(cfg).run_forever()
+    try:
+        Runtime(cfg).run_forever()
+    except (RuntimeError, OSError, ValueError) as exc:  # model, port, sink: say what, not a traceback
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from None
 
 
 def register(app: typer.Typer) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -35,6 +36,23 @@ def test_check_accepts_the_example_and_refuses_a_typo(tmp_path: Path) -> None:
     res = cli("--config", str(bad), "--check")
     assert res.returncode == 2
     assert "sites.0.cameras.0.fps: Extra inputs are not permitted" in res.stderr
+
+
+def test_a_busy_port_is_a_clear_error_and_nothing_keeps_running(tmp_path: Path, pattern_clip: Path) -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        cfg = {
+            "sites": [{"id": "s1", "cameras": [{"id": "cam0", "url": str(pattern_clip)}]}],
+            "http": {"port": port},
+            "events_file": str(tmp_path / "events.jsonl"),
+            "media_dir": str(tmp_path / "media"),
+        }
+        (tmp_path / "sites.yaml").write_text(yaml.safe_dump(cfg))
+        res = cli("--config", str(tmp_path / "sites.yaml"))
+    assert res.returncode == 1
+    assert "error: live-view HTTP server did not start (port in use?)" in res.stderr
 
 
 def test_sigterm_closes_open_events_and_stops(tmp_path: Path) -> None:

@@ -1,8 +1,10 @@
 """``brightkitchen run --config sites.yaml``: the camera runtime (sources, health, detector, live view).
 
 Events go to the JSON-lines file named by ``events_file`` in the config (default
-``var/events.jsonl``); status to ``status_file`` and ``GET /status`` on the live-view server.
-SIGTERM or Ctrl-C stops it cleanly: open events are closed and clips finalized.
+``var/events.jsonl``) and, with ``--db``, also into the API's database (``BK_DATABASE_URL``,
+media copied under the media root): camera ids in ``sites.yaml`` are the camera keys there.
+Status: ``status_file`` and ``GET /status`` on the live-view server. SIGTERM or Ctrl-C stops
+it cleanly: open events are closed and clips finalized.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import typer
 def run(
     config: Path = typer.Option(..., "--config", "-c", help="sites.yaml: sites, cameras, detector, http"),
     check: bool = typer.Option(False, "--check", help="validate the config, print a summary and exit"),
+    db: bool = typer.Option(False, "--db", help="also store events in the API database"),
     log_level: str = typer.Option("INFO", "--log-level", help="DEBUG, INFO, WARNING, ERROR"),
 ) -> None:
     """Run every camera of the config until SIGTERM."""
@@ -34,9 +37,17 @@ def run(
         typer.echo(f"ok: {len(cfg.cameras())} camera(s) in {len(cfg.sites)} site(s)")
         return
     from streams.runtime import Runtime
+    from streams.sinks import FanoutSink, JsonlEventSink
+    from vision.sink import EventSink
 
+    sinks: list[EventSink] = [JsonlEventSink(cfg.events_file or Path("var/events.jsonl"))]
+    if db:
+        from api.ingest import DatabaseEventSink
+        from api.settings import get_settings
+
+        sinks.append(DatabaseEventSink.from_settings(get_settings()))
     try:
-        Runtime(cfg).run_forever()
+        Runtime(cfg, sink=FanoutSink(sinks)).run_forever()
     except (RuntimeError, OSError, ValueError) as exc:  # model, port, sink: say what, not a traceback
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from None

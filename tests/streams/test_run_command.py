@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -56,18 +57,30 @@ def test_a_busy_port_is_a_clear_error_and_nothing_keeps_running(tmp_path: Path, 
 
 
 def test_sigterm_closes_open_events_and_stops(tmp_path: Path) -> None:
+    """Also ``--db``: the same events land in the API database (SQLite, migrated and seeded)."""
+    env = {
+        **os.environ,
+        "PYTHONUNBUFFERED": "1",
+        "BK_DATA_DIR": str(tmp_path / "data"),
+        "BK_DATABASE_URL": f"sqlite:///{tmp_path / 'bk.db'}",
+    }
+    for step in (["db", "upgrade"], ["seed-demo"]):
+        done = subprocess.run(
+            [sys.executable, "-m", "api.cli", *step], cwd=ROOT, env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
     clip = make_pattern_clip(tmp_path / "covered.mp4", seconds=20, covered_from_s=4)
+    camera_key = "sample-canteen_no_hat"  # a camera the demo seed registers
     cfg = {
-        "sites": [{"id": "s1", "cameras": [{"id": "cam0", "url": str(clip), "detect_fps": 5}]}],
+        "sites": [{"id": "s1", "cameras": [{"id": camera_key, "url": str(clip), "detect_fps": 5}]}],
         "http": {"port": 0},
         "status_file": str(tmp_path / "status.json"),
         "events_file": str(tmp_path / "events.jsonl"),
         "media_dir": str(tmp_path / "media"),
     }
     (tmp_path / "sites.yaml").write_text(yaml.safe_dump(cfg))
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "run", "--config", str(tmp_path / "sites.yaml")],
+        [sys.executable, "-m", "api.cli", "run", "--db", "--config", str(tmp_path / "sites.yaml")],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -78,7 +91,7 @@ def test_sigterm_closes_open_events_and_stops(tmp_path: Path) -> None:
     try:
         wait_for(lambda: events.exists() and "camera_tampered" in events.read_text(), 40, 0.2)
         status = json.loads((tmp_path / "status.json").read_text())
-        assert status["cameras"]["cam0"]["tampered"] == "covered"
+        assert status["cameras"][camera_key]["tampered"] == "covered"
         proc.send_signal(signal.SIGTERM)
         out, _ = proc.communicate(timeout=30)
     finally:
@@ -88,5 +101,12 @@ def test_sigterm_closes_open_events_and_stops(tmp_path: Path) -> None:
     phases = [(e["kind"], e["phase"]) for e in map(json.loads, events.read_text().splitlines())]
     assert phases == [("camera_tampered", "open"), ("camera_tampered", "close")]
     final = json.loads((tmp_path / "status.json").read_text())
-    assert final["cameras"]["cam0"]["status"] == "stopped"
+    assert final["cameras"][camera_key]["status"] == "stopped"
     assert "runtime stopped" in out
+    with sqlite3.connect(tmp_path / "bk.db") as con:
+        rows = con.execute(
+            "SELECT e.kind, e.ended_at IS NOT NULL FROM events e"
+            " JOIN cameras c ON c.id = e.camera_id WHERE c.key = ?",
+            (camera_key,),
+        ).fetchall()
+    assert rows == [("camera_tampered", 1)]

@@ -173,6 +173,7 @@ class CameraHealth:
         with self._lock:
             self.frames_in += 1
             self.last_frame_mono = now
+            self.connected = True
             self._frames.add(now)
 
     def on_drop(self, n: int = 1) -> None:

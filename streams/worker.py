@@ -146,9 +146,15 @@ class CameraWorker:
         return self._reader.is_alive() or self._processor.is_alive()
 
     def watchdog_tick(self) -> None:
-        """Called about once a second by the runtime: raises ``camera_offline`` on silence."""
-        if not self.finished and not self._stop.is_set():
-            self.offline.check()
+        """Called twice a second by the runtime: raises ``camera_offline`` on silence, and marks a
+        connected stream that went quiet past twice the stall timeout (a read the source's own
+        timeouts did not abort) so the status page shows it."""
+        if self.finished or self._stop.is_set():
+            return
+        self.offline.check()
+        age = self.health.frame_age_s()
+        if self.health.connected and age is not None and age > 2 * self.cfg.stall_timeout_s:
+            self.health.on_error(f"stalled: no frame for {age:.0f} s")
 
     # reader ----------------------------------------------------------------------------------
     def _read_loop(self) -> None:

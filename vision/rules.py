@@ -255,8 +255,7 @@ class RuleEngine:
         if obs.holds and key in self._handed:
             self._reclaim(key)
         state = self._states.get(key)
-        idle = state is None or (state.run_start_s is None and state.event is None)
-        orphan = self._orphan(ts, obs) if idle and obs.holds else None
+        orphan = self._orphan(ts, obs, state) if obs.holds else None
         if orphan is not None:
             state = self._states.pop(orphan)
             state.votes.clear()  # the old id's votes were about someone else
@@ -274,31 +273,38 @@ class RuleEngine:
         if state is not None:
             self._states[key] = state
 
-    def _orphan(self, ts: float, obs: Observation) -> tuple[int, ViolationKind] | None:
-        """The run of the same kind that this new track continues, if any.
+    def _orphan(self, ts: float, obs: Observation, mine: _State | None) -> tuple[int, ViolationKind] | None:
+        """The older run of the same kind that this track continues, if any.
 
         A rat that runs behind a crate, a person hidden by another, comes back under a new
         track id; if its run of the same kind lost its subject less than ``grace_s`` ago, near
         where the new one appears, it is the same incident and must not become a second event.
         The old track may still be in view: when people cross or hide one another, the tracker
-        can swap their ids; then the old id does not show the condition on this frame and the
-        deciding box (the bare face, the street clothes) is where the old id last showed it.
-        If the old id shows the condition again later, it takes its run back (``_reclaim``).
+        can swap their ids, or keep the old id on the person in front. Nearness is judged on
+        the deciding box (the bare face, the street clothes, the rat itself), which follows the
+        subject better than a person box merged with a neighbour's. A track whose own run is
+        still young (not yet an event) gives it up for the older one. If the old id shows the
+        condition again later, it takes its run back (``_reclaim``).
         """
+        if mine is not None and mine.event is not None:
+            return None
         grace = self.rules.params(obs.kind).grace_s
         best: tuple[int, ViolationKind] | None = None
         best_d = float("inf")
         for key, s in self._states.items():
-            if key[1] != obs.kind or key[0] == obs.track_id or s.run_start_s is None or s.last_box is None:
+            if (
+                key[1] != obs.kind
+                or key[0] == obs.track_id
+                or s.run_start_s is None
+                or s.last_evidence is None
+            ):
                 continue
             gap = ts - s.last_true_s
             if gap > grace or key in self._holding:
                 continue
-            if key[0] in self._present and (
-                s.last_evidence is None or _iou(obs.evidence_xyxy, s.last_evidence) < 0.3
-            ):
-                continue
-            old, new = s.last_box, obs.subject_xyxy
+            if mine is not None and mine.run_start_s is not None and mine.run_start_s <= s.run_start_s:
+                continue  # only a younger run yields
+            old, new = s.last_evidence, obs.evidence_xyxy
             d = float(
                 np.hypot((old[0] + old[2] - new[0] - new[2]) / 2, (old[1] + old[3] - new[1] - new[3]) / 2)
             )

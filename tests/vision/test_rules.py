@@ -15,12 +15,12 @@ from vision.types import EventPhase, Track, ViolationEvent
 FPS = 10.0
 WH = (640, 360)
 PERSON_BOX = (100.0, 50.0, 160.0, 250.0)
-HEAD_BOX = (115.0, 50.0, 145.0, 80.0)
 
 
 def person(track_id: int, *attrs: str, box: tuple[float, float, float, float] = PERSON_BOX) -> TrackedSubject:
     track = Track("cam", track_id, "person", box, 0.9, 0.0)
-    return TrackedSubject(track, tuple(Attribute(a, HEAD_BOX, 0.8) for a in attrs))
+    head = (box[0] + 15, box[1], box[0] + 45, box[1] + 30)  # attributes sit on their own person
+    return TrackedSubject(track, tuple(Attribute(a, head, 0.8) for a in attrs))
 
 
 def thing(track_id: int, cls: str) -> TrackedSubject:
@@ -250,3 +250,14 @@ def test_weak_evidence_alone_never_opens_an_event() -> None:
     strong = TrackedSubject(Track("cam", 3, "cockroach", (300.0, 300.0, 310.0, 306.0), 0.6, 0.0))
     assert closed(run(frames(40, weak))) == []
     assert len(closed(run(frames(20, weak) + frames(1, strong) + frames(20, weak)))) == 1
+
+
+def test_a_younger_run_yields_to_the_older_one_when_the_old_subject_vanishes() -> None:
+    # one cockroach, two boxes for a moment (ids 4 and 7), then only id 7 goes on
+    roach = lambda tid, x: TrackedSubject(Track("cam", tid, "cockroach", (x, 0.0, x + 12, 6.0), 0.7, 0.0))  # noqa: E731
+    timeline = [[roach(4, 200.0)] for _ in range(30)]
+    timeline += [[roach(4, 212.0), roach(7, 196.0)]]
+    timeline += [[roach(7, 196.0 - i)] for i in range(25)]
+    events = closed(run(timeline))
+    assert [(e.kind, e.track_id, e.started_s) for e in events] == [(ViolationKind.COCKROACH, 4, 0.0)]
+    assert events[0].ended_s == pytest.approx(5.5)

@@ -179,7 +179,7 @@ class LiveService:
     def __init__(self, cameras: dict[str, LiveCamera], authorize: Authorize | None = None) -> None:
         self.cameras = cameras
         self.authorize: Authorize = authorize or loopback_only
-        self.peers: dict[str, tuple[str, RTCPeerConnection]] = {}
+        self.peers: dict[str, tuple[LiveCamera, RTCPeerConnection]] = {}
         self._blurrer: FaceBlurrer | None = None
 
     def blurrer(self) -> FaceBlurrer:
@@ -193,7 +193,8 @@ class LiveService:
         cam = self.cameras[camera_id]
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         session = uuid.uuid4().hex
-        self.peers[session] = (camera_id, pc)
+        self.peers[session] = (cam, pc)
+        cam.hub.add_viewer()
         blurrer = self.blurrer() if access is Access.PUBLIC else None
         track = CameraTrack(cam, access=access, overlay=overlay, blurrer=blurrer)
 
@@ -215,6 +216,7 @@ class LiveService:
         entry = self.peers.pop(session, None)
         if entry is None:
             return False
+        entry[0].hub.add_viewer(-1)
         await entry[1].close()
         return True
 

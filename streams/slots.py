@@ -64,6 +64,7 @@ class FrameHub:
         self._frame: Frame | None = None
         self._version = 0
         self._published_mono = 0.0
+        self.viewers = 0  # live tracks reading this hub: while > 0 every frame is converted
 
     def publish(self, frame: Frame) -> None:
         with self._lock:
@@ -78,3 +79,7 @@ class FrameHub:
     @property
     def version(self) -> int:
         return self._version
+
+    def add_viewer(self, n: int = 1) -> None:
+        with self._lock:
+            self.viewers = max(0, self.viewers + n)

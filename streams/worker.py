@@ -81,6 +81,8 @@ class CameraWorker:
             read_timeout_s=health_cfg.stall_timeout_s,
         )
         self.source = source_factory(self.spec)
+        if hasattr(self.source, "wants_image"):
+            self.source.wants_image = self._wants_image
         self.hub = FrameHub(camera.id)
         self.slot = LatestSlot()
         self.health = CameraHealth(
@@ -190,14 +192,23 @@ class CameraWorker:
                 first = False
             self._on_frame(frame)
 
+    def _wants_image(self, ts_s: float) -> bool:
+        """Pixels are needed for a frame due for analysis, or while someone watches live."""
+        return self.hub.viewers > 0 or self._due(ts_s)
+
+    def _due(self, ts_s: float) -> bool:
+        return ts_s + 1e-3 >= self._next_due
+
     def _on_frame(self, frame: Frame) -> None:
         self.health.on_frame()
         self.health.stream_lag_s = getattr(self.source, "stream_lag_s", None)
         self.offline.on_frame()
+        if frame.image.size == 0:
+            return  # counted and timed only: nobody wanted its pixels
         self.hub.publish(frame)
-        period = 1.0 / self.camera.detect_fps
-        if frame.ts_s + 1e-3 < self._next_due:
+        if not self._due(frame.ts_s):
             return
+        period = 1.0 / self.camera.detect_fps
         self._next_due = max(self._next_due + period, frame.ts_s + 0.5 * period)
         if self.slot.put(frame):
             self.health.on_drop()

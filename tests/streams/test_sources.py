@@ -132,3 +132,14 @@ def test_rtsp_stall_is_noticed_by_the_read_timeout(rtsp_server: RtspServer) -> N
     rtsp_server.resume()
     src.close()
     assert noticed_s < 10  # the bound on stall detection
+
+
+def test_frames_nobody_wants_skip_the_colour_conversion(pattern_clip: Path) -> None:
+    src = FileSource("c1", str(pattern_clip))
+    src.wants_image = lambda ts: round(ts * 15) % 3 == 0
+    src.open()
+    frames = [src.read() for _ in range(9)]
+    src.close()
+    shapes = [f.image.shape for f in frames if f is not None]
+    assert shapes == [(360, 640, 3), (0, 0, 3), (0, 0, 3)] * 3
+    assert [f.index for f in frames if f is not None] == list(range(9))  # every frame still counted

@@ -54,3 +54,35 @@ def test_watchdog_marks_a_read_that_hangs_and_clears_when_frames_return(
     finally:
         source.gate.set()
         rt.stop()
+
+
+def test_live_viewers_get_every_frame_analysis_only_the_due_ones(pattern_clip: Path, tmp_path: Path) -> None:
+    cfg = parse_config(
+        {
+            "sites": [
+                {
+                    "id": "s",
+                    "cameras": [{"id": "cam", "url": str(pattern_clip), "loop": True, "detect_fps": 5}],
+                }
+            ],
+            "http": {"enabled": False},
+            "media_dir": str(tmp_path),
+        }
+    )
+    rt = Runtime(cfg, sink=CollectingSink())
+    rt.start()
+    try:
+        w = rt.workers["cam"]
+        wait_for(lambda: w.health.frames_in >= 15, 10)
+        f0, v0 = w.health.frames_in, w.hub.version
+        wait_for(lambda: w.health.frames_in >= f0 + 30, 10)
+        f1, v1 = w.health.frames_in, w.hub.version
+        assert v1 - v0 <= (f1 - f0) / 2  # about 1 in 3 frames converted and published
+        w.hub.add_viewer()
+        wait_for(lambda: w.health.frames_in >= f1 + 2, 5)
+        f2, v2 = w.health.frames_in, w.hub.version
+        wait_for(lambda: w.health.frames_in >= f2 + 30, 10)
+        assert w.hub.version - v2 >= 28  # with a viewer every frame reaches the hub
+        assert w.health.frames_processed > 0
+    finally:
+        rt.stop()

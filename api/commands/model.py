@@ -9,7 +9,6 @@ overall and per class, then counts false positives on the sample set's clean cli
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,7 +57,12 @@ def train(
         data or Path(), model, imgsz=imgsz, epochs=epochs, batch=batch, time_h=time_h, device=device,
         workers=workers, out_dir=out, name=name, resume=resume,
     )  # fmt: skip
-    card = write_card_draft(res, command=" ".join(["brightkitchen", *sys.argv[1:]]), data=data)
+    command = (
+        f"brightkitchen train --name {name} --resume" if resume
+        else f"brightkitchen train --data {data} --model {model} --imgsz {imgsz} --epochs {epochs} "
+        f"--batch {batch} --device {device}" + (f" --time-h {time_h}" if time_h else "")
+    )  # fmt: skip
+    card = write_card_draft(res, command=command, data=data)
     typer.echo(f"trained {res.epochs_done} epochs in {(time.time() - t0) / 60:.1f} min")
     for k, v in res.metrics.items():
         typer.echo(f"  {k}: {v:.4f}")
@@ -91,6 +95,7 @@ def eval_model(
         [], "--clip", help="hard-negative clips (default: sample_videos/clean_*.mp4)"
     ),
     fp: bool = typer.Option(True, "--fp/--no-fp", help="count false positives on the clean clips"),
+    run_map: bool = typer.Option(True, "--map/--no-map", help="run the validator (mAP)"),
     json_out: Path | None = typer.Option(None, "--json", help="also write the numbers here"),
     suggest: bool = typer.Option(
         False, "--suggest-thresholds", help="also print F1-best per-class thresholds on the val split"
@@ -98,7 +103,7 @@ def eval_model(
 ) -> None:
     """mAP50 overall and per class on a held-out split (ultralytics' validator), and false
     positives per 100 frames on hard-negative clips."""
-    from vision.model_eval import count_false_positives, render_test_split, validate
+    from vision.model_eval import count_false_positives
     from vision.profile import Backend, ProfileError
     from vision.yolo import load_profile
 
@@ -107,18 +112,9 @@ def eval_model(
         weights = prof.weights_path(Backend(backend))
     except (ProfileError, ValueError) as e:
         raise _fail(str(e)) from e
-    if data is None:
-        typer.echo(f"rendering the held-out synthetic test split into {cache} (cached)")
-        data = render_test_split(cache)
-    elif not data.exists():
-        raise _fail(f"--data {data}: not found")
-    m = validate(weights, data, split=split, imgsz=imgsz)
-    typer.echo(f"{prof.model_version} ({weights.name}) on {data} [{split}]: {m.images} images")
-    typer.echo(f"mAP50 {m.map50:.3f}   mAP50-95 {m.map50_95:.3f}")
-    for cls in prof.class_names:
-        n = m.per_class_instances.get(cls, 0)
-        typer.echo(f"  {cls:<16} mAP50 {m.per_class_map50.get(cls, float('nan')):.3f}   ({n} boxes)")
-    report: dict[str, object] = {"map50": m.map50, "map50_95": m.map50_95, "per_class": m.per_class_map50}
+    report: dict[str, object] = {}
+    if run_map:
+        report.update(_map(prof, weights, data, split, imgsz, cache))
     clip_paths = clips or sorted((REPO_ROOT / "sample_videos").glob("clean_*.mp4"))
     if fp and clip_paths:
         f = count_false_positives(detector, clip_paths)
@@ -130,6 +126,25 @@ def eval_model(
         report["suggested_confidence"] = _suggest(prof, cache.parent / "kitchen-val")
     if json_out:
         json_out.write_text(json.dumps(report, indent=2))
+
+
+def _map(
+    prof: Profile, weights: Path, data: Path | None, split: str, imgsz: int, cache: Path
+) -> dict[str, object]:
+    from vision.model_eval import render_test_split, validate
+
+    if data is None:
+        typer.echo(f"rendering the held-out synthetic test split into {cache} (cached)")
+        data = render_test_split(cache)
+    elif not data.exists():
+        raise _fail(f"--data {data}: not found")
+    m = validate(weights, data, split=split, imgsz=imgsz)
+    typer.echo(f"{prof.model_version} ({weights.name}) on {data} [{split}]: {m.images} images")
+    typer.echo(f"mAP50 {m.map50:.3f}   mAP50-95 {m.map50_95:.3f}")
+    for cls in prof.class_names:
+        n = m.per_class_instances.get(cls, 0)
+        typer.echo(f"  {cls:<16} mAP50 {m.per_class_map50.get(cls, float('nan')):.3f}   ({n} boxes)")
+    return {"map50": m.map50, "map50_95": m.map50_95, "per_class": m.per_class_map50}
 
 
 def _suggest(prof: Profile, cache: Path) -> dict[str, float]:

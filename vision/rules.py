@@ -201,6 +201,7 @@ class RuleEngine:
         self.evidence: list[Evidence] = []  # of the last evaluated frame, for open events
         self._present: set[int] = set()  # track ids seen on the frame being evaluated
         self._holding: set[tuple[int, ViolationKind]] = set()  # (track, kind) holding on it
+        self._denied: set[tuple[int, ViolationKind]] = set()  # (track, kind) seen not holding
         self._handed: dict[tuple[int, ViolationKind], tuple[int, ViolationKind]] = {}  # old -> new
         self._frame_w = 640.0
 
@@ -235,6 +236,7 @@ class RuleEngine:
         emitted = self._close_expired(ts_s)
         observations = [obs for subject in subjects for obs in observe(subject, self.rules, frame_wh, wall)]
         self._holding = {(o.track_id, o.kind) for o in observations if o.holds}
+        self._denied = {(o.track_id, o.kind) for o in observations if not o.holds}
         # Conditions that stopped holding first, so a new run can see who just stopped (_orphan).
         for obs in sorted(observations, key=lambda o: o.holds):
             emitted.extend(self._apply(ts_s, obs))
@@ -300,10 +302,16 @@ class RuleEngine:
             ):
                 continue
             gap = ts - s.last_true_s
-            if gap > grace or key in self._holding:
-                continue
-            if mine is not None and mine.run_start_s is not None and mine.run_start_s <= s.run_start_s:
-                continue  # only a younger run yields
+            mine_start = mine.run_start_s if mine is not None else None
+            young = mine_start is not None
+            if (
+                gap > grace
+                or key in self._holding
+                or (mine_start is not None and mine_start <= s.run_start_s)
+            ):
+                continue  # the old one still holds, or lost it too long ago; only a younger run yields
+            if key[0] in self._present and (young or key not in self._denied):
+                continue  # in view: only a clear "no" on it now (ids swapped), to a track with no run
             old, new = s.last_evidence, obs.evidence_xyxy
             d = float(
                 np.hypot((old[0] + old[2] - new[0] - new[2]) / 2, (old[1] + old[3] - new[1] - new[3]) / 2)

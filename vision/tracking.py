@@ -148,7 +148,7 @@ class CameraTracker:
         tracks: list[Track] = []
         for group, classes in SUBJECT_GROUPS.items():
             mask = np.isin(names, [c.value for c in classes])
-            if mask.any():
+            if mask.any() and group in PEST_GROUPS:  # people do stand one behind the other
                 idx = np.flatnonzero(mask)
                 mask[idx] = keep_outermost(np.asarray(detections.xyxy[idx], dtype=np.float64), conf[idx])
             subset = cast(sv.Detections, detections[mask]) if len(detections) else sv.Detections.empty()
@@ -195,20 +195,26 @@ ATTRIBUTE_NAMES = frozenset(c.value for c in ATTRIBUTE_PLACES)
 
 
 def keep_outermost(
-    xyxy: npt.NDArray[np.floating], confidence: npt.NDArray[np.floating], inside: float = 0.6
+    xyxy: npt.NDArray[np.floating],
+    confidence: npt.NDArray[np.floating],
+    inside: float = 0.6,
+    margin: float = 0.1,
 ) -> npt.NDArray[np.bool_]:
-    """Drop a box that lies mostly inside a more confident box of the same group.
+    """Drop a box that lies mostly inside a clearly more confident box of the same group (pests).
 
     Detectors sometimes add a weaker box on part of an object (a cockroach's head, a person's
     upper body) that NMS keeps because their IoU is low; tracked, it would become a second
     subject and a second event.
     """
-    order = np.argsort(-confidence)
+    order = np.argsort(-confidence, kind="stable")
     keep = np.ones(len(xyxy), dtype=bool)
     kept: list[int] = []
     for i in order:
         box = (float(xyxy[i][0]), float(xyxy[i][1]), float(xyxy[i][2]), float(xyxy[i][3]))
-        if any(_inside(box, _box(xyxy[k])) >= inside for k in kept):
+        weaker_inside = (
+            _inside(box, _box(xyxy[k])) >= inside and confidence[i] < confidence[k] - margin for k in kept
+        )
+        if any(weaker_inside):
             keep[i] = False
         else:
             kept.append(int(i))

@@ -150,3 +150,11 @@ def test_keep_outermost_keeps_separate_boxes() -> None:
     xyxy = np.array([[0, 0, 10, 10], [20, 0, 30, 10], [2, 2, 6, 6]], dtype=float)
     assert keep_outermost(xyxy, np.array([0.8, 0.9, 0.5])).tolist() == [True, True, False]
     assert keep_outermost(xyxy, np.array([0.5, 0.9, 0.8])).tolist() == [True, True, True]  # inner is surer
+
+
+def test_a_person_behind_another_is_still_a_person() -> None:
+    tracker = CameraTracker("cam")
+    for i in range(3):
+        rows = [("person", (227.0, 7.0, 291.0, 204.0), 0.9), ("person", (227.0, 33.0, 290.0, 229.0), 0.6)]
+        out = tracker.update(dets(rows), ts_s=i / 15)
+    assert len({s.track.track_id for s in out}) == 2

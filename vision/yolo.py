@@ -183,6 +183,8 @@ class YoloDetector:
     def preprocess(self, images: Sequence[Image]) -> tuple[npt.NDArray[np.float32], list[Any]]:
         boxes, geo = [], []
         for img in images:
+            if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8 or min(img.shape[:2]) < 2:
+                raise ValueError(f"expected a BGR uint8 image of shape HxWx3, got {img.dtype} {img.shape}")
             lb, r, px, py = letterbox(img, self.hw)
             boxes.append(lb)
             geo.append((r, px, py, img.shape[1], img.shape[0]))

@@ -91,6 +91,15 @@ def test_batch_of_cameras_with_different_sizes(detector: YoloDetector, scenes: l
     )
 
 
+@pytest.mark.parametrize(
+    "bad",
+    [np.zeros((360, 640), np.uint8), np.zeros((360, 640, 4), np.uint8), np.zeros((360, 640, 3), np.float32)],
+)
+def test_bad_frames_get_a_clear_error(detector: YoloDetector, bad: npt.NDArray[np.generic]) -> None:
+    with pytest.raises(ValueError, match="expected a BGR uint8 image of shape HxWx3"):
+        detector.detect([bad])  # type: ignore[list-item]
+
+
 def test_per_class_thresholds_from_the_profile(scenes: list[Scene]) -> None:
     profile = read_profile(PROFILE)
     strict = profile.model_copy(update={"confidence": {**profile.confidence, "person": 0.999}})

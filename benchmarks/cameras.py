@@ -63,6 +63,10 @@ def build_detector(args: argparse.Namespace) -> object:
         from streams.runtime import load_detector
 
         return load_detector(Path(args.profile))
+    if args.arch == "none":  # the runtime's own cost: decode, gate, tracker, rules, clips, health
+        from streams.detect import NullDetector
+
+        return NullDetector()
     return UltralyticsDetector(args.arch, args.imgsz)
 
 
@@ -167,7 +171,7 @@ def measure(args: argparse.Namespace, counters, lags) -> dict[str, object]:  # t
     import psutil
 
     proc = psutil.Process()
-    time.sleep(args.warmup)
+    time.sleep(args.warmup + 0.2 * len(counters()))  # many cameras take longer to all connect
     c0, cpu0, t0 = counters(), proc.cpu_times(), time.monotonic()
     samples: list[float] = []
     while time.monotonic() - t0 < args.seconds:
@@ -209,10 +213,8 @@ def run_trial(args: argparse.Namespace) -> None:
 # subcommands -------------------------------------------------------------------------------
 def capacity(args: argparse.Namespace) -> None:
     clip = args.clip or str(make_pattern_clip(Path(tempfile.mkdtemp()) / "pattern.mp4", seconds=10))
-    print(
-        f"clip {clip}; {args.fps} fps analysed per camera; imgsz {args.imgsz}; "
-        f"detector {args.profile or args.arch + ' (untrained: speed only)'}"
-    )
+    model = args.profile or ("none" if args.arch == "none" else f"{args.arch} (untrained: speed only)")
+    print(f"clip {clip}; {args.fps} fps analysed per camera; imgsz {args.imgsz}; detector {model}")
     best: dict[str, int] = {}
     for mode in args.modes.split(","):
         print(f"\n{mode}:  n  ok  min_fps  det_fps  lag_p95_s  drops  cpu%/cam  rss_MB/cam  rss_MB")
@@ -372,7 +374,9 @@ def main() -> None:
     for name in ("capacity", "_trial"):
         p = sub.add_parser(name)
         p.add_argument("--profile", default=None, help="model profile yaml (trained detector)")
-        p.add_argument("--arch", default="yolo11n.yaml", help="ultralytics model without --profile")
+        p.add_argument(
+            "--arch", default="yolo11n.yaml", help="ultralytics model without --profile; none: no model"
+        )
         p.add_argument("--imgsz", type=int, default=640, help="naive and --arch input size")
         p.add_argument("--naive-backend", default=None, help="weights of the profile for the naive run")
         p.add_argument("--fps", type=float, default=5.0, help="frames analysed per camera per second")

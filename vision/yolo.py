@@ -43,7 +43,7 @@ def _names_list(names: dict[int, str] | list[str]) -> list[str]:
 
 
 class _TorchRunner:
-    def __init__(self, path: Path, threads: int | None) -> None:
+    def __init__(self, path: Path, threads: int | None, hw: tuple[int, int]) -> None:
         import torch
         from ultralytics import YOLO
 
@@ -62,7 +62,7 @@ class _TorchRunner:
 
 
 class _OnnxRunner:
-    def __init__(self, path: Path, threads: int | None) -> None:
+    def __init__(self, path: Path, threads: int | None, hw: tuple[int, int]) -> None:
         import onnxruntime as ort
 
         opts = ort.SessionOptions()
@@ -81,9 +81,13 @@ class _OnnxRunner:
 
 
 class _OpenVinoRunner:
-    """Compiles the network once per batch size seen (a reshape + compile costs ~0.3 s)."""
+    """Compiles the network once per batch size seen (a reshape + compile costs ~0.3 s).
 
-    def __init__(self, path: Path, threads: int | None) -> None:
+    An IR exported with dynamic shapes is reshaped to the profile's input size, so one export
+    serves several profiles (e.g. 640x384 for most cameras, 832x480 for pest cameras).
+    """
+
+    def __init__(self, path: Path, threads: int | None, hw: tuple[int, int]) -> None:
         import openvino as ov
 
         xml = path if path.suffix == ".xml" else next(iter(sorted(path.glob("*.xml"))), None)
@@ -99,13 +103,16 @@ class _OpenVinoRunner:
             config["INFERENCE_NUM_THREADS"] = threads
         self.config = config
         self.xml = xml
+        self.hw = hw
+        shape = self.core.read_model(str(xml)).inputs[0].get_partial_shape()
+        h, w = shape[2], shape[3]
+        self.fixed_hw = (h.get_length(), w.get_length()) if h.is_static and w.is_static else None
         self.compiled: dict[int, Any] = {}
 
     def _for_batch(self, n: int) -> Any:
         if n not in self.compiled:
             model = self.core.read_model(str(self.xml))
-            shape = list(model.inputs[0].get_partial_shape().to_shape())
-            model.reshape({model.inputs[0]: [n, *shape[1:]]})
+            model.reshape({model.inputs[0]: [n, 3, *self.hw]})
             self.compiled[n] = self.core.compile_model(model, "CPU", self.config)
         return self.compiled[n]
 
@@ -121,18 +128,14 @@ _RUNNERS: dict[Backend, type[_TorchRunner] | type[_OnnxRunner] | type[_OpenVinoR
 }
 
 
-def _input_hw(runner: _Runner, backend: Backend) -> tuple[int, int] | None:
-    """Fixed spatial size baked into an exported model, if any."""
+def _input_hw(runner: _Runner) -> tuple[int, int] | None:
+    """Fixed spatial size baked into an exported model, if any (dynamic exports have none)."""
+    if isinstance(runner, _OpenVinoRunner):
+        return runner.fixed_hw
     if isinstance(runner, _OnnxRunner):
-        shape = runner.input.shape
-    elif isinstance(runner, _OpenVinoRunner):
-        import openvino as ov
-
-        shape = list(ov.Core().read_model(str(runner.xml)).inputs[0].get_partial_shape().to_shape())
-    else:
-        return None
-    h, w = shape[2], shape[3]
-    return (h, w) if isinstance(h, int) and isinstance(w, int) else None
+        h, w = runner.input.shape[2], runner.input.shape[3]
+        return (h, w) if isinstance(h, int) and isinstance(w, int) else None
+    return None
 
 
 Image = npt.NDArray[np.uint8]
@@ -167,10 +170,10 @@ class YoloDetector:
         path = profile.weights_path(self.backend)
         if not path.exists():
             raise ProfileError(f"{path}: weights for backend {self.backend.value!r} not found")
-        self._run: _Runner = _RUNNERS[self.backend](path, threads)
-        check_class_names(profile, self._run.names, f"{path.name} ({self.backend.value})")
         self.hw = (profile.input_size.height, profile.input_size.width)
-        fixed = _input_hw(self._run, self.backend)
+        self._run: _Runner = _RUNNERS[self.backend](path, threads, self.hw)
+        check_class_names(profile, self._run.names, f"{path.name} ({self.backend.value})")
+        fixed = _input_hw(self._run)
         if fixed is not None and fixed != self.hw:
             raise ProfileError(
                 f"{path.name} was exported for input {fixed[1]}x{fixed[0]} but the profile says "

@@ -41,6 +41,17 @@ def scenes() -> list[Scene]:
     return [Renderer(build_scenario(random_spec(s))).render(6.0, 90) for s in SEEDS]
 
 
+def test_832_profile_reuses_the_weights_at_a_larger_input(scenes: list[Scene]) -> None:
+    """Same files, other input size (dynamic exports): still finds every person."""
+    det, profile = load_profile(PROFILE.with_name("kitchen-yolo11n-832.yaml"), threads=2)
+    assert profile.weights == read_profile(PROFILE).weights
+    assert det.hw == (480, 832)
+    img, gt = scenes[0]
+    d = det.detect([img])[0]
+    people = sum(o.cls.value == "person" for o in gt)
+    assert _matched(gt, d.xyxy, d.data["class_name"], "person") == people
+
+
 @pytest.fixture(scope="module")
 def detector() -> YoloDetector:
     det, _ = load_profile(PROFILE, threads=2)
@@ -144,7 +155,6 @@ def test_profile_whose_classes_differ_from_the_model_is_refused(tmp_path: Path, 
         ({"confidence": {"rat": 1.5}}, "confidence thresholds must be in (0, 1)"),
         ({"backend": "tensorrt"}, "backend"),
         ({"input_size": {"height": 360, "width": 640}}, "multiple of 32"),
-        ({"input_size": {"height": 320, "width": 640}}, "exported for input 640x384"),
         ({"weights": {"openvino": "missing_openvino_model"}}, "not found"),
         ({"threshold": 0.3}, "Extra inputs are not permitted"),
     ],
@@ -154,6 +164,22 @@ def test_bad_profiles_get_a_clear_error(tmp_path: Path, changes: dict[str, objec
     with pytest.raises(ProfileError) as e:
         load_profile(path)
     assert error in str(e.value)
+
+
+def test_static_export_of_another_size_is_refused(tmp_path: Path) -> None:
+    """An OpenVINO model frozen at 640x384 cannot serve a profile that asks for 640x320."""
+    import openvino as ov
+
+    src = PROFILE.parent / "kitchen-yolo11n_openvino_model"
+    model = ov.Core().read_model(str(src / "kitchen-yolo11n.xml"))
+    model.reshape({model.inputs[0]: [1, 3, 384, 640]})
+    dst = tmp_path / "static_openvino_model"
+    dst.mkdir()
+    ov.save_model(model, str(dst / "m.xml"))
+    (dst / "metadata.yaml").write_text((src / "metadata.yaml").read_text())
+    path = _write_profile(tmp_path, input_size={"height": 320, "width": 640}, weights={"openvino": str(dst)})
+    with pytest.raises(ProfileError, match="was exported for input 640x384 but the profile says 640x320"):
+        load_profile(path)
 
 
 def test_unreadable_profile(tmp_path: Path) -> None:

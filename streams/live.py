@@ -93,7 +93,9 @@ class LiveCamera:
     _blurred: tuple[int, npt.NDArray[np.uint8]] | None = field(default=None, repr=False)
     _blur_lock: asyncio.Lock | None = field(default=None, repr=False)
 
-    async def public_image(self, version: int, image: npt.NDArray[np.uint8], blurrer: FaceBlurrer) -> Any:
+    async def public_image(
+        self, version: int, image: npt.NDArray[np.uint8], blurrer: FaceBlurrer
+    ) -> npt.NDArray[np.uint8]:
         """The blurred frame ``version``, computed once and shared by every public viewer."""
         if self._blur_lock is None:
             self._blur_lock = asyncio.Lock()

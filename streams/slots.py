@@ -11,7 +11,6 @@ it, so a camera is decoded once however many people watch it.
 from __future__ import annotations
 
 import threading
-import time
 
 from vision.types import Frame
 
@@ -63,14 +62,12 @@ class FrameHub:
         self._lock = threading.Lock()
         self._frame: Frame | None = None
         self._version = 0
-        self._published_mono = 0.0
         self.viewers = 0  # live tracks reading this hub: while > 0 every frame is converted
 
     def publish(self, frame: Frame) -> None:
         with self._lock:
             self._frame = frame
             self._version += 1
-            self._published_mono = time.monotonic()
 
     def latest(self) -> tuple[int, Frame | None]:
         with self._lock:

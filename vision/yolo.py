@@ -15,6 +15,7 @@ Example::
 from __future__ import annotations
 
 import ast
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
@@ -160,6 +161,7 @@ class YoloDetector:
 
     One instance serves every camera of a process: ``detect`` takes frames of any sizes (BGR)
     and runs them as one batch. ``threads`` caps the runtime's CPU threads (None: its default).
+    Calls from several threads are serialised (the runtimes' infer requests are not shareable).
     """
 
     def __init__(
@@ -182,6 +184,7 @@ class YoloDetector:
         self.class_names: tuple[str, ...] = tuple(profile.class_names)
         self.model_version = profile.model_version
         self._thresholds = np.array([profile.threshold(n) for n in self.class_names], dtype=np.float32)
+        self._lock = threading.Lock()
 
     def preprocess(self, images: Sequence[Image]) -> tuple[npt.NDArray[np.float32], list[Any]]:
         boxes, geo = [], []
@@ -196,13 +199,17 @@ class YoloDetector:
 
     def raw(self, images: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
         """The network's output before NMS, ``(batch, 4 + classes, anchors)`` (for backend checks)."""
-        return self._run(self.preprocess(images)[0])
+        batch = self.preprocess(images)[0]
+        with self._lock:
+            return self._run(batch)
 
     def detect(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[sv.Detections]:
         if len(images) == 0:
             return []
         batch, geo = self.preprocess(images)
-        return self._postprocess(self._run(batch), geo)
+        with self._lock:
+            raw = self._run(batch)
+        return self._postprocess(raw, geo)
 
     def _postprocess(self, raw: npt.NDArray[np.float32], geo: list[Any]) -> list[sv.Detections]:
         import torch

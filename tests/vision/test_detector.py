@@ -215,3 +215,15 @@ def test_exports_agree_with_pytorch(backend: Backend, scenes: list[Scene]) -> No
             assert len(pb) >= len(pa)
             assert (_iou(pa, pb).max(axis=1) > 0.95).all()
         assert abs(len(a) - len(b)) <= max(1, len(a) // 10)
+
+
+def test_concurrent_callers_get_the_same_boxes(detector: YoloDetector, scenes: list[Scene]) -> None:
+    """Camera workers on several threads share one detector."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    images = [img for img, _ in scenes]
+    expected = [d.xyxy for d in detector.detect(images)]
+    with ThreadPoolExecutor(4) as ex:
+        got = list(ex.map(lambda i: detector.detect([images[i % len(images)]])[0].xyxy, range(8)))
+    for i, xyxy in enumerate(got):
+        np.testing.assert_allclose(xyxy, expected[i % len(images)], atol=0.5)

@@ -57,6 +57,8 @@ SUBJECT_RULES: dict[str, tuple[ViolationKind, bool]] = {
     ObjectClass.BIN_OPEN.value: (ViolationKind.OPEN_BIN, True),
     ObjectClass.BIN_CLOSED.value: (ViolationKind.OPEN_BIN, False),
 }
+# pests must move during their run to raise an event (a stain or a nail does not)
+MOVING_KINDS = frozenset({ViolationKind.RODENT, ViolationKind.COCKROACH})
 # objects whose mere presence on a visible person is the violation
 HELD_OBJECT_RULES: dict[str, ViolationKind] = {
     ObjectClass.CIGARETTE.value: ViolationKind.SMOKING,
@@ -101,7 +103,19 @@ class _State:
     last_end_s: float | None = None  # end of the previous event (cooldown)
     last_box: BoxXYXY | None = None  # subject box at the last frame where the condition held
     run_confidence: float = 0.0  # best confidence seen in the current run
+    run_first_box: BoxXYXY | None = None  # subject box at the run's first frame
+    run_moved: bool = False  # the subject moved during the run (pests must: a stain does not)
     last_evidence: BoxXYXY | None = None  # the deciding box at the last frame where it held
+
+
+def _moved(first: BoxXYXY | None, now: BoxXYXY) -> bool:
+    """Whether a box's centre went further than a third of its size (at least 3 px)."""
+    if first is None:
+        return False
+    dx = (now[0] + now[2] - first[0] - first[2]) / 2
+    dy = (now[1] + now[3] - first[1] - first[3]) / 2
+    size = max(first[2] - first[0], first[3] - first[1])
+    return float(np.hypot(dx, dy)) >= max(3.0, size / 3)
 
 
 def _iou(a: BoxXYXY, b: BoxXYXY) -> float:
@@ -310,8 +324,8 @@ class RuleEngine:
                 or (mine_start is not None and mine_start <= s.run_start_s)
             ):
                 continue  # the old one still holds, or lost it too long ago; only a younger run yields
-            if key[0] in self._present and (young or key not in self._denied):
-                continue  # in view: only a clear "no" on it now (ids swapped), to a track with no run
+            if key[0] in self._present and young:
+                continue  # in view (ids swapped, or it kept the person in front): only to a new run
             old, new = s.last_evidence, obs.evidence_xyxy
             d = float(
                 np.hypot((old[0] + old[2] - new[0] - new[2]) / 2, (old[1] + old[3] - new[1] - new[3]) / 2)
@@ -335,7 +349,9 @@ class RuleEngine:
         if state.run_start_s is None:
             state.run_start_s = state.first_true_s
             state.run_confidence = 0.0
+            state.run_first_box, state.run_moved = obs.subject_xyxy, False
         state.run_confidence = max(state.run_confidence, obs.confidence)
+        state.run_moved = state.run_moved or _moved(state.run_first_box, obs.subject_xyxy)
         state.last_true_s = ts
         state.last_box = obs.subject_xyxy
         state.last_evidence = obs.evidence_xyxy
@@ -358,6 +374,8 @@ class RuleEngine:
             return []
         if state.run_confidence < self.open_confidence:
             return []
+        if obs.kind in MOVING_KINDS and not state.run_moved:
+            return []  # a rat or cockroach that never moves is a stain, a nail, a shadow
         if state.last_end_s is not None and ts < state.last_end_s + cooldown_s:
             return []  # same subject and kind closed recently: no second event
         state.event = ViolationEvent(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime, timedelta, timezone
 
 import pytest
@@ -46,7 +47,15 @@ def closed(events: list[ViolationEvent], kind: ViolationKind | None = None) -> l
 
 
 def frames(n: int, *subjects: TrackedSubject) -> list[list[TrackedSubject]]:
-    return [list(subjects) for _ in range(n)]
+    """``n`` frames of ``subjects``; rats and cockroaches scurry 2 px to the right per frame."""
+    return [[_scurry(s, 2.0 * i) for s in subjects] for i in range(n)]
+
+
+def _scurry(s: TrackedSubject, dx: float) -> TrackedSubject:
+    if s.track.class_name not in ("rat", "cockroach"):
+        return s
+    x1, y1, x2, y2 = s.track.xyxy
+    return TrackedSubject(dataclasses.replace(s.track, xyxy=(x1 + dx, y1, x2 + dx, y2)), s.attributes)
 
 
 def test_no_hat_opens_after_min_duration_backdated_and_closes_after_grace() -> None:
@@ -261,3 +270,12 @@ def test_a_younger_run_yields_to_the_older_one_when_the_old_subject_vanishes() -
     events = closed(run(timeline))
     assert [(e.kind, e.track_id, e.started_s) for e in events] == [(ViolationKind.COCKROACH, 4, 0.0)]
     assert events[0].ended_s == pytest.approx(5.5)
+
+
+def test_a_pest_that_never_moves_raises_nothing() -> None:
+    still = TrackedSubject(Track("cam", 3, "cockroach", (300.0, 300.0, 312.0, 306.0), 0.8, 0.0))
+    assert closed(run([[still] for _ in range(60)])) == []
+    # the same spot, but it runs off after a while: one event, backdated to when it was first seen
+    timeline = [[still] for _ in range(20)] + frames(20, still)
+    events = closed(run(timeline))
+    assert [(e.kind, e.started_s) for e in events] == [(ViolationKind.COCKROACH, 0.0)]

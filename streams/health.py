@@ -276,8 +276,10 @@ class OfflineMonitor:
         offline_after_s: float = 60.0,
         severity_at: Callable[[float], Severity] | None = None,
         rule_version: str = "",
+        enabled: bool = True,
     ) -> None:
         self.camera_id = camera_id
+        self.enabled = enabled
         self.sink = sink
         self.offline_after_s = offline_after_s
         self.severity_at = severity_at or (lambda _wall: Severity.ORANGE)
@@ -306,7 +308,7 @@ class OfflineMonitor:
         now = time.monotonic() if now_mono is None else now_mono
         with self._lock:
             silent = now - self._last_frame_mono
-            if self.event is not None or silent <= self.offline_after_s:
+            if not self.enabled or self.event is not None or silent <= self.offline_after_s:
                 return self.event
             start = self._last_frame_mono
             self.event = ViolationEvent(

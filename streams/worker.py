@@ -91,11 +91,14 @@ class CameraWorker:
             min_fps_ratio=health_cfg.min_fps_ratio,
             offline_after_s=health_cfg.offline_after_s,
         )
+        # A camera_offline override in the camera's rules wins over the health section's default.
+        offline_rule = camera.rules.overrides.get(ViolationKind.CAMERA_OFFLINE)
         self.offline = OfflineMonitor(
             camera.id,
             sink,
-            offline_after_s=health_cfg.offline_after_s,
+            offline_after_s=offline_rule.min_duration_s if offline_rule else health_cfg.offline_after_s,
             severity_at=lambda unix_s: site.severity_at(camera, ViolationKind.CAMERA_OFFLINE, unix_s),
+            enabled=offline_rule.enabled if offline_rule else True,
         )
         tamper_rule = camera.rules.params(ViolationKind.CAMERA_TAMPERED)
         self.tamper = (

@@ -97,3 +97,11 @@ def test_offline_monitor_closes_an_open_outage_on_shutdown() -> None:
     m.close()
     assert [e.phase for e in sink.events] == [EventPhase.OPEN, EventPhase.CLOSE]
     assert sink.events[0].severity is Severity.ORANGE
+
+
+def test_offline_monitor_can_be_disabled_by_the_rules() -> None:
+    sink = CollectingSink()
+    m = OfflineMonitor("c1", sink, offline_after_s=1, enabled=False)
+    t = time.monotonic()
+    m.on_frame(t - 100)
+    assert m.check(t) is None and sink.events == []

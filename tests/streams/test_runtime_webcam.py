@@ -37,3 +37,20 @@ def test_missing_webcam_goes_offline_and_keeps_retrying(tmp_path: Path) -> None:
     assert "webcam device /dev/video97 does not exist" in status["last_error"]  # type: ignore[index]
     phases = [e.phase for e in sink.snapshot() if e.kind is ViolationKind.CAMERA_OFFLINE]
     assert phases == [EventPhase.OPEN, EventPhase.CLOSE]  # closed at shutdown
+
+
+def test_rules_override_sets_the_offline_time(tmp_path: Path) -> None:
+    cam = {
+        "id": "usb",
+        "url": "/dev/video97",
+        "rules": {"overrides": {"camera_offline": {"min_duration_s": 0.5, "grace_s": 0}}},
+    }
+    cfg = parse_config({"sites": [{"id": "s", "cameras": [cam]}], "http": {"enabled": False}})
+    sink = CollectingSink()
+    rt = Runtime(cfg, sink=sink)
+    rt.start()
+    try:
+        assert rt.workers["usb"].offline.offline_after_s == 0.5  # health default (60 s) overridden
+        wait_for(lambda: any(e.kind is ViolationKind.CAMERA_OFFLINE for e in sink.snapshot()), 5)
+    finally:
+        rt.stop()

@@ -45,7 +45,9 @@ def test_rules_override_sets_the_offline_time(tmp_path: Path) -> None:
         "url": "/dev/video97",
         "rules": {"overrides": {"camera_offline": {"min_duration_s": 0.5, "grace_s": 0}}},
     }
-    cfg = parse_config({"sites": [{"id": "s", "cameras": [cam]}], "http": {"enabled": False}})
+    cfg = parse_config(
+        {"sites": [{"id": "s", "cameras": [cam]}], "http": {"enabled": False}, "media_dir": str(tmp_path)}
+    )
     sink = CollectingSink()
     rt = Runtime(cfg, sink=sink)
     rt.start()

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from streams.sources import scrub
 from vision.kinds import Severity, ViolationKind
 from vision.sink import EventSink
 from vision.types import EventPhase, ViolationEvent
@@ -200,7 +201,7 @@ class CameraHealth:
     def on_error(self, message: str) -> None:
         with self._lock:
             self.connected = False
-            self.last_error = message
+            self.last_error = scrub(message)
 
     def on_reconnect_attempt(self) -> None:
         with self._lock:

@@ -25,7 +25,7 @@ import av
 import av.container
 
 from streams.health import Backoff
-from streams.sources import redact
+from streams.sources import redact, scrub
 from vision.kinds import ViolationKind
 from vision.sink import EventSink
 from vision.types import EventPhase, ViolationEvent
@@ -106,8 +106,8 @@ class RecordTap:
             try:
                 self._read_session(backoff)
             except (av.FFmpegError, OSError) as exc:
-                self.last_error = str(exc)
-                log.warning("record stream %s (%s): %s", self.camera_id, redact(self.url), exc)
+                self.last_error = scrub(str(exc))
+                log.warning("record stream %s (%s): %s", self.camera_id, redact(self.url), self.last_error)
             if self._stop.wait(backoff.next()):
                 return
 

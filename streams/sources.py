@@ -18,6 +18,7 @@ Example::
 
 from __future__ import annotations
 
+import re
 import socket
 import time
 from collections.abc import Callable, Iterator
@@ -47,8 +48,22 @@ def _bgr(vf: av.VideoFrame, ts_s: float, wants: ImageFilter | None) -> npt.NDArr
     return np.asarray(vf.to_ndarray(format="bgr24"), dtype=np.uint8)
 
 
+_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)[^/\s@'\"]+@")
+
+
+def scrub(text: str) -> str:
+    """Remove ``user:password@`` from every URL inside a message (FFmpeg errors quote the URL)."""
+    return _CREDENTIALS.sub(r"\g<scheme>***@", text)
+
+
 class SourceError(RuntimeError):
-    """The source cannot give frames now (refused, stalled, broken stream, missing device)."""
+    """The source cannot give frames now (refused, stalled, broken stream, missing device).
+
+    The message never carries camera credentials: it is shown on status pages and in logs.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(scrub(message))
 
 
 @runtime_checkable

@@ -20,7 +20,7 @@ def minimal(**camera: object) -> dict[str, object]:
 def test_example_config_is_valid() -> None:
     cfg = load_config(EXAMPLE)
     ids = [c.id for _, c in cfg.cameras()]
-    assert ids == ["school-1-prep", "restaurant-7-hot"]
+    assert ids == ["sample-canteen_no_hat", "restaurant-7-hot"]
     hot = cfg.cameras()[1][1]
     assert hot.record_url is not None and cfg.camera_health(hot).offline_after_s == 120
     assert cfg.camera_health(cfg.cameras()[0][1]).offline_after_s == 60

@@ -15,6 +15,7 @@ from streams.sources import (
     infer_kind,
     open_source,
     redact,
+    scrub,
 )
 from streams.testing import RtspServer, free_port
 
@@ -42,6 +43,18 @@ def test_unknown_scheme_is_a_clear_error() -> None:
 def test_redact_hides_credentials() -> None:
     assert redact("rtsp://admin:secret@10.0.0.5:554/s") == "rtsp://***@10.0.0.5:554/s"
     assert redact("rtsp://10.0.0.5/s") == "rtsp://10.0.0.5/s"
+
+
+def test_error_messages_never_carry_credentials() -> None:
+    port = free_port()
+    src = RtspSource("c1", f"rtsp://viewer:s3cret@127.0.0.1:{port}/main", open_timeout_s=2)
+    with pytest.raises(SourceError) as err:
+        src.open()
+    assert "s3cret" not in str(err.value) and f"rtsp://***@127.0.0.1:{port}/main" in str(err.value)
+    assert (
+        scrub("open 'rtsp://a:b@h/x' and http://u@h2/y failed")
+        == "open 'rtsp://***@h/x' and http://***@h2/y failed"
+    )
 
 
 def test_file_once_reads_every_frame_then_ends(pattern_clip: Path) -> None:

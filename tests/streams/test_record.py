@@ -7,7 +7,7 @@ from pathlib import Path
 import av
 import pytest
 
-from streams.config import parse_config
+from streams.config import ConfigError, parse_config
 from streams.runtime import Runtime
 from streams.sinks import CollectingSink
 from streams.testing import RtspServer, make_pattern_clip
@@ -68,7 +68,13 @@ def test_tamper_event_gets_a_playable_main_stream_clip(tmp_path: Path, gst_ok: b
     assert [e.phase for e in sink.snapshot() if e.id == event.id] == [EventPhase.OPEN, EventPhase.CLOSE]
 
 
-@pytest.mark.parametrize("url", ["rtsp://h/x", "clip.mp4"])
-def test_record_url_is_validated_like_the_detect_url(url: str) -> None:
-    cfg = parse_config({"sites": [{"id": "s", "cameras": [{"id": "c", "url": "a.mp4", "record_url": url}]}]})
-    assert cfg.cameras()[0][1].record_url == url
+@pytest.mark.parametrize(
+    ("url", "ok"), [("rtsp://h/x", True), ("clip.mp4", True), ("http://h/x.mjpg", False)]
+)
+def test_record_url_is_validated_like_the_detect_url(url: str, ok: bool) -> None:
+    raw = {"sites": [{"id": "s", "cameras": [{"id": "c", "url": "a.mp4", "record_url": url}]}]}
+    if ok:
+        assert parse_config(raw).cameras()[0][1].record_url == url
+    else:
+        with pytest.raises(ConfigError, match="record_url"):
+            parse_config(raw)

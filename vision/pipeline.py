@@ -31,7 +31,7 @@ import supervision as sv
 from vision.clips import ClipRecorder
 from vision.decode import VideoError, VideoInfo, probe, read_frames
 from vision.detector import Detector
-from vision.kinds import ObjectClass, ViolationKind
+from vision.kinds import VISUAL_KINDS, ObjectClass, ViolationKind
 from vision.motion import MotionDecision, MotionGate
 from vision.rule_config import CameraRules
 from vision.rules import RuleEngine
@@ -80,7 +80,8 @@ class CameraPipeline:
             fps=setup.fps,
             pre_roll_s=setup.pre_roll_s,
             post_roll_s=setup.post_roll_s,
-            ring_extra_s=max(setup.rules.params(k).min_duration_s for k in ViolationKind) + 1.0,
+            # pre-roll covers the longest persistence of a kind seen in pixels (not camera_offline's 60 s)
+            ring_extra_s=max(setup.rules.params(k).min_duration_s for k in VISUAL_KINDS) + 1.0,
         )
         self._size: tuple[int, int] | None = None
         self._last_moving_s = float("-inf")

@@ -1,0 +1,84 @@
+"""The shipped model end to end: real inference on real sample clips, events vs ground truth.
+
+Uses the profile's default (fastest CPU) backend. Every incident of the clip must be found as
+one event on the right subject, starting within a second of the truth, and every clip written
+must be a browser-playable MP4.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.vision.conftest import assert_browser_clip
+from vision.evaluate import PredEvent, clip_rules, evaluate_clip, truth_events
+from vision.pipeline import CameraSetup, FileResult, run_file
+from vision.profile import read_profile
+from vision.sinks import JsonlSink, read_events
+from vision.yolo import YoloDetector, load_profile
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLES = REPO / "sample_videos"
+PROFILE = REPO / "models" / "kitchen-yolo11n.yaml"
+CLIPS = ["hot_kitchen_mixed", "wash_area_bin_roaches"]
+
+
+@pytest.fixture(scope="module")
+def detector() -> YoloDetector:
+    model, _ = load_profile(PROFILE, threads=2)
+    return model
+
+
+@pytest.fixture(scope="module")
+def runs(
+    detector: YoloDetector, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, tuple[FileResult, Path]]:
+    out = tmp_path_factory.mktemp("model")
+    done = {}
+    for name in CLIPS:
+        video = SAMPLES / f"{name}.mp4"
+        doc = load(name)
+        setup = CameraSetup(
+            camera_id=name,
+            media_dir=out / name,
+            rules=clip_rules(doc),
+            recorded_at=datetime.fromisoformat(doc["camera"]["recorded_at"]),
+            fps=float(doc["video"]["fps"]),
+        )
+        done[name] = (run_file(video, detector, JsonlSink(out / name), setup), out / name)
+    return done
+
+
+def load(name: str) -> dict[str, Any]:
+    doc: dict[str, Any] = json.loads((SAMPLES / f"{name}.json").read_text())
+    return doc
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CLIPS)
+def test_model_finds_every_incident_once(runs: dict[str, tuple[FileResult, Path]], name: str) -> None:
+    result, _ = runs[name]
+    doc = load(name)
+    clip = evaluate_clip(name, doc, [PredEvent.from_event(e) for e in result.events])
+    expected = [t for t in truth_events(doc) if not t.ignored]
+    assert sum(c.tp for c in clip.per_kind.values()) == len(expected) > 0
+    assert sum(c.duplicates for c in clip.per_kind.values()) == 0
+    assert sum(c.fp for c in clip.per_kind.values()) <= 1
+    for truth in expected:  # each incident starts within a second of the truth
+        starts = [e.started_s for e in result.events if e.kind == truth.kind]
+        assert min(abs(s - truth.start_s) for s in starts) <= 1.0, truth
+    assert {e.model_version for e in result.events} == {read_profile(PROFILE).model_version}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", CLIPS)
+def test_model_clips_play_in_browsers(runs: dict[str, tuple[FileResult, Path]], name: str) -> None:
+    _, folder = runs[name]
+    records = read_events(folder / "events.jsonl")
+    assert records
+    for clip in {r["clip"] for r in records}:
+        assert_browser_clip(Path(clip), min_frames=15)

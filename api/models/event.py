@@ -22,8 +22,15 @@ class Event(Created, Base):
 
     __tablename__ = "events"
     __table_args__ = (
-        # INCLUDE lets PostgreSQL count a filtered queue (severity/kind) from the index alone.
-        Index("ix_events_queue", "site_id", "status", "started_at", postgresql_include=["severity", "kind"]),
+        # INCLUDE lets PostgreSQL count and page a filtered queue (severity/kind) from the index
+        # alone (index-only scan); the page's rows are then fetched by id.
+        Index(
+            "ix_events_queue",
+            "site_id",
+            "status",
+            "started_at",
+            postgresql_include=["severity", "kind", "id"],
+        ),
         Index("ix_events_status_started", "status", "started_at"),
         Index("ix_events_camera_started", "camera_id", "started_at"),
     )

@@ -77,11 +77,13 @@ def review_queue(
     # of a province's backlog would cost more than the page itself.
     capped = stmt.with_only_columns(Event.id).limit(COUNT_CAP + 1).subquery()
     count = session.scalar(select(func.count()).select_from(capped)) or 0
+    # Page ids first (index-only in PostgreSQL), then the rows of just that page by id.
+    order = (Event.started_at.desc(), Event.id.desc())
+    ids = session.scalars(stmt.with_only_columns(Event.id).order_by(*order).offset(offset).limit(limit)).all()
     columns = [getattr(Event, name) for name in SUMMARY_FIELDS]  # plain rows: no ORM identity map per event
-    page = stmt.with_only_columns(*columns).order_by(Event.started_at.desc(), Event.id.desc())
-    rows = session.execute(page.offset(offset).limit(limit)).all()
+    rows = {row.id: row for row in session.execute(select(*columns).where(Event.id.in_(ids)))} if ids else {}
     return EventsPublic(
-        data=[EventSummary(**row._mapping) for row in rows],
+        data=[EventSummary(**rows[i]._mapping) for i in ids if i in rows],
         count=min(count, COUNT_CAP),
         count_capped=count > COUNT_CAP,
     )

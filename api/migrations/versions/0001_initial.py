@@ -146,7 +146,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('events', schema=None) as batch_op:
         batch_op.create_index('ix_events_camera_started', ['camera_id', 'started_at'], unique=False)
-        batch_op.create_index('ix_events_queue', ['site_id', 'status', 'started_at'], unique=False, postgresql_include=['severity', 'kind'])
+        batch_op.create_index('ix_events_queue', ['site_id', 'status', 'started_at'], unique=False, postgresql_include=['severity', 'kind', 'id'])
         batch_op.create_index('ix_events_status_started', ['status', 'started_at'], unique=False)
 
     op.create_table('rule_overrides',

@@ -34,7 +34,7 @@ def train(
     batch: int = typer.Option(16, "--batch", min=1, max=1024),
     time_h: float | None = typer.Option(None, "--time-h", min=0.001, help="stop after this many hours"),
     device: str = typer.Option("cpu", "--device", help="cpu, 0 (first GPU), ..."),
-    workers: int = typer.Option(2, "--workers", min=0, max=64),
+    workers: int = typer.Option(2, "--workers", min=0, max=64, help="data loader and rendering processes"),
     out: Path = typer.Option(Path("runs/train"), "--out", help="runs folder"),
     name: str = typer.Option("kitchen", "--name", help="run name: weights in OUT/NAME/weights"),
     resume: bool = typer.Option(False, "--resume", help="continue OUT/NAME from its last.pt"),
@@ -49,7 +49,7 @@ def train(
     if resume and not (out / name / "weights" / "last.pt").exists():
         raise _fail(f"--resume: {out / name / 'weights' / 'last.pt'} does not exist")
     if data is None and not resume:
-        data = _render_synthetic(dataset_dir / f"synth-{images}", images)
+        data = _render_synthetic(dataset_dir / f"synth-{images}", images, max(1, workers))
     elif data is not None and not data.exists():
         raise _fail(f"--data {data}: not found")
     t0 = time.time()
@@ -69,7 +69,7 @@ def train(
     typer.echo(f"weights: {res.weights}\nmetrics: {res.results_csv}\nmodel card draft: {card}")
 
 
-def _render_synthetic(out: Path, images: int) -> Path:
+def _render_synthetic(out: Path, images: int, workers: int) -> Path:
     from rich.progress import Progress
 
     from vision.synth.dataset import write_dataset
@@ -79,7 +79,9 @@ def _render_synthetic(out: Path, images: int) -> Path:
         return out / "data.yaml"
     with Progress(transient=True) as bar:
         task = bar.add_task("rendering the synthetic dataset", total=images)
-        yml = write_dataset(out, images, progress=lambda i, n: bar.update(task, completed=i, total=n))
+        yml = write_dataset(
+            out, images, workers=workers, progress=lambda i, n: bar.update(task, completed=i, total=n)
+        )
     typer.echo(f"rendered {images} images into {out}")
     return yml
 

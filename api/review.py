@@ -62,6 +62,9 @@ def review_event(
         raise Conflict(f"event already {event.status.value}")
     event.status = EventStatus.CONFIRMED if decision is Decision.CONFIRM else EventStatus.DISMISSED
     event.review_reason, event.reviewed_by_id, event.reviewed_at = reason, user.id, now
+    if event.status is EventStatus.CONFIRMED:
+        alert_event(session, event, Trigger.EVENT_CONFIRMED, now)  # alert outbox, same transaction
+    # The audit append comes last: it locks the chain's head until commit, so keep that short.
     audit.append(
         session,
         actor=Actor.of(user),
@@ -72,8 +75,6 @@ def review_event(
         reason=reason,
         at=now,
     )
-    if event.status is EventStatus.CONFIRMED:
-        alert_event(session, event, Trigger.EVENT_CONFIRMED, now)  # alert outbox, same transaction
 
 
 def order_rectification(
@@ -105,7 +106,8 @@ def order_rectification(
     )
     session.add(rect)
     session.flush()
-    audit.append(
+    alert_rectification(session, rect, Trigger.RECTIFICATION_ORDERED, now)  # alert outbox, same transaction
+    audit.append(  # last: it holds the chain's head lock until commit
         session,
         actor=Actor.of(user),
         action="rectification.ordered",
@@ -116,7 +118,6 @@ def order_rectification(
         details={"event_id": str(event.id), "deadline_at": rect.deadline_at.isoformat()},
         at=now,
     )
-    alert_rectification(session, rect, Trigger.RECTIFICATION_ORDERED, now)  # alert outbox, same transaction
     return rect
 
 

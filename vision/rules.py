@@ -215,7 +215,6 @@ class RuleEngine:
         self.evidence: list[Evidence] = []  # of the last evaluated frame, for open events
         self._present: set[int] = set()  # track ids seen on the frame being evaluated
         self._holding: set[tuple[int, ViolationKind]] = set()  # (track, kind) holding on it
-        self._denied: set[tuple[int, ViolationKind]] = set()  # (track, kind) seen not holding
         self._handed: dict[tuple[int, ViolationKind], tuple[int, ViolationKind]] = {}  # old -> new
         self._frame_w = 640.0
 
@@ -250,9 +249,7 @@ class RuleEngine:
         emitted = self._close_expired(ts_s)
         observations = [obs for subject in subjects for obs in observe(subject, self.rules, frame_wh, wall)]
         self._holding = {(o.track_id, o.kind) for o in observations if o.holds}
-        self._denied = {(o.track_id, o.kind) for o in observations if not o.holds}
-        # Conditions that stopped holding first, so a new run can see who just stopped (_orphan).
-        for obs in sorted(observations, key=lambda o: o.holds):
+        for obs in observations:
             emitted.extend(self._apply(ts_s, obs))
         self._purge(ts_s)
         return emitted

@@ -80,13 +80,16 @@ def validate(
     weights: Path, data: Path, *, split: str = "test", imgsz: int = 640, batch: int = 16
 ) -> MapResult:
     """Run ultralytics' validator; ``weights`` is a .pt, .onnx or OpenVINO folder."""
+    import tempfile
+
     from ultralytics import YOLO
 
     model = YOLO(str(weights), task="detect")
-    m = model.val(
-        data=str(data), split=split, imgsz=imgsz, batch=batch, workers=0, plots=False, device="cpu",
-        verbose=False,
-    )  # fmt: skip
+    with tempfile.TemporaryDirectory() as scratch:  # the validator insists on a run folder
+        m = model.val(
+            data=str(data), split=split, imgsz=imgsz, batch=batch, workers=0, plots=False, device="cpu",
+            verbose=False, project=scratch, name="val",
+        )  # fmt: skip
     names: dict[int, str] = m.names
     ap50 = m.box.all_ap[:, 0] if len(m.box.all_ap) else np.zeros(0)
     per_class = {names[int(c)]: float(ap50[i]) for i, c in enumerate(m.box.ap_class_index)}

@@ -8,6 +8,7 @@ hard part for a detector trained from scratch.
 
 from __future__ import annotations
 
+import multiprocessing
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -87,7 +88,8 @@ def write_dataset(
     done = 0
     total = sum(j[2] for j in jobs)
     if workers > 1:
-        with ProcessPoolExecutor(workers) as ex:
+        # spawn, not fork: a parent holding OpenVINO/torch thread pools can deadlock forked children
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as ex:
             for k in ex.map(_render_scene, jobs, chunksize=4):
                 done += k
                 if progress:

@@ -69,6 +69,7 @@ class MotionGate:
         min_area_px: int = 6,
         learn_rate: float = 0.1,
         recheck_s: float = 1.0,
+        max_detect_fps: float | None = None,
     ) -> None:
         if scale < 1:
             raise ValueError("scale must be >= 1")
@@ -79,6 +80,9 @@ class MotionGate:
         self.min_area_px = min_area_px
         self.learn_rate = learn_rate
         self.recheck_s = recheck_s
+        # At most this many detections per second (None: every frame that needs one). Rules
+        # count seconds, not frames, so 5 detections/s on 15 fps video lose little but cost a third.
+        self.min_interval_s = 1.0 / max_detect_fps if max_detect_fps else 0.0
         self._background: npt.NDArray[np.float32] | None = None
         self._mask: npt.NDArray[np.uint8] | None = None
         self._last_detect_ts: float | None = None
@@ -109,11 +113,14 @@ class MotionGate:
         threshold = self._threshold(diff)
         boxes, fraction = self._regions(diff, threshold)
         cv2.accumulateWeighted(small.astype(np.float32), self._background, self._rate(fraction))
-        if boxes:
+        since = float("inf") if self._last_detect_ts is None else frame.ts_s - self._last_detect_ts
+        if since < self.min_interval_s - 1e-6:
+            reason = GateReason.QUIET  # the detector ran moments ago: the tracker bridges the gap
+        elif boxes:
             reason = GateReason.MOTION
         elif tracking:
             reason = GateReason.TRACKING
-        elif self._last_detect_ts is None or frame.ts_s - self._last_detect_ts >= self.recheck_s:
+        elif since >= self.recheck_s:
             reason = GateReason.RECHECK
         else:
             reason = GateReason.QUIET

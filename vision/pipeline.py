@@ -61,6 +61,7 @@ class CameraSetup:
     pre_roll_s: float = 5.0
     post_roll_s: float = 5.0
     recheck_s: float = 1.0
+    max_detect_fps: float | None = 5.0  # None: run the detector on every frame that needs it
 
 
 class CameraPipeline:
@@ -70,7 +71,9 @@ class CameraPipeline:
         self.setup = setup
         self.detector = detector
         self.sink = sink
-        self.gate_ = MotionGate(zones=setup.rules.zones, recheck_s=setup.recheck_s)
+        self.gate_ = MotionGate(
+            zones=setup.rules.zones, recheck_s=setup.recheck_s, max_detect_fps=setup.max_detect_fps
+        )
         self.tracker = CameraTracker(setup.camera_id, frame_rate=setup.fps)
         self.rules = RuleEngine(
             setup.camera_id, setup.rules, model_version=detector.model_version, frame_s=1.0 / setup.fps

@@ -88,3 +88,10 @@ def test_global_light_change_settles() -> None:
     decisions = run(MotionGate(recheck_s=100.0), frames)
     assert decisions[5].reason is GateReason.MOTION
     assert all(d.reason is GateReason.QUIET for d in decisions[-10:])
+
+
+def test_detection_rate_is_capped() -> None:
+    rng = np.random.default_rng(6)
+    frames = [noisy_grey(rng, 100, 1.0) for _ in range(31)]
+    decisions = run(MotionGate(recheck_s=100.0, max_detect_fps=5.0), frames, tracking=True)
+    assert [i for i, d in enumerate(decisions) if d.run_detector] == list(range(0, 31, 3))

@@ -47,10 +47,11 @@ def test_file_to_events_with_clips(video: Path, tmp_path: Path, colour_detector:
     result = analyze(video, tmp_path, colour_detector)
     assert result.error is None and result.frames == 180
     got = sorted((e.kind.value, e.started_s, e.ended_s) for e in result.events)
-    # a new track is confirmed on its second frame: starts may be one frame (0.1 s) late
+    # the detector runs at most 5 times a second (every other frame here), and a new track is
+    # confirmed on its second detection: times are right to 0.2-0.4 s
     assert [g[0] for g in got] == ["no_hat", "rodent"]
-    assert got[0][1:] == (pytest.approx(1.0, abs=0.11), pytest.approx(5.9, abs=0.01))
-    assert got[1][1:] == (pytest.approx(7.0, abs=0.11), pytest.approx(8.9, abs=0.01))
+    assert got[0][1:] == (pytest.approx(1.0, abs=0.41), pytest.approx(5.9, abs=0.21))
+    assert got[1][1:] == (pytest.approx(7.0, abs=0.41), pytest.approx(8.9, abs=0.21))
     lines = read_events(tmp_path / "kitchen" / "events.jsonl")
     assert sorted(r["kind"] for r in lines) == ["no_hat", "rodent"]
     for rec in lines:

@@ -76,7 +76,11 @@ class CameraPipeline:
         )
         self.tracker = CameraTracker(setup.camera_id, frame_rate=setup.fps)
         self.rules = RuleEngine(
-            setup.camera_id, setup.rules, model_version=detector.model_version, frame_s=1.0 / setup.fps
+            setup.camera_id,
+            setup.rules,
+            model_version=detector.model_version,
+            frame_s=1.0 / setup.fps,
+            detect_interval_s=self.gate_.min_interval_s,
         )
         self.recorder = ClipRecorder(
             setup.media_dir,

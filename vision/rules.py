@@ -198,12 +198,16 @@ class RuleEngine:
         sample_every_s: float = 0.25,
         frame_s: float = 0.0,
         open_confidence: float = 0.4,
+        detect_interval_s: float = 0.0,
     ) -> None:
         self.camera_id = camera_id
         self.frame_s = frame_s  # one frame's duration: a run of n frames lasts n * frame_s
         # A run whose evidence never reached this confidence does not open an event: the
         # detector's weakest boxes may keep a run going but cannot raise an alarm on their own.
         self.open_confidence = open_confidence
+        # When the detector runs only every so often, a gap seen between two detections can be
+        # up to that much longer than the real one: grace is widened by it.
+        self.detect_interval_s = detect_interval_s
         self.rules = rules
         self.model_version = model_version
         self.rule_version = rule_version(rules)
@@ -301,7 +305,7 @@ class RuleEngine:
         """
         if mine is not None and mine.event is not None:
             return None
-        grace = self.rules.params(obs.kind).grace_s
+        grace = self.rules.params(obs.kind).grace_s + self.detect_interval_s
         best: tuple[int, ViolationKind] | None = None
         best_d = float("inf")
         for key, s in self._states.items():
@@ -412,7 +416,8 @@ class RuleEngine:
     def _close_expired(self, ts: float) -> list[ViolationEvent]:
         out = []
         for (_, kind), state in self._states.items():
-            if state.run_start_s is None or ts - state.last_true_s <= self.rules.params(kind).grace_s + 1e-9:
+            grace = self.rules.params(kind).grace_s + self.detect_interval_s
+            if state.run_start_s is None or ts - state.last_true_s <= grace + 1e-9:
                 continue
             if state.event is not None:
                 out.append(self._close(state))

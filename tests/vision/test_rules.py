@@ -279,3 +279,16 @@ def test_a_pest_that_never_moves_raises_nothing() -> None:
     timeline = [[still] for _ in range(20)] + frames(20, still)
     events = closed(run(timeline))
     assert [(e.kind, e.started_s) for e in events] == [(ViolationKind.COCKROACH, 0.0)]
+
+
+def test_grace_widens_by_the_detection_interval() -> None:
+    # detections every 0.2 s: a 2.2 s gap between two detections may hide a real gap of 2.0 s
+    rules = CameraRules(
+        overrides={ViolationKind.NO_HAT: RuleParams(min_duration_s=1.0, grace_s=2.0, cooldown_s=0)}
+    )
+    bare = [[person(1, "head_bare")] for _ in range(10)]  # 2 s at 5 detections per second
+    timeline = bare + [[person(1)] for _ in range(10)] + bare  # last bare at 1.8, next at 4.0
+    for interval, expected in ((0.0, 2), (0.2, 1)):
+        engine = RuleEngine("cam", rules, detect_interval_s=interval)
+        out = [e for i, subjects in enumerate(timeline) for e in engine.evaluate(i * 0.2, subjects, WH)]
+        assert len(closed(out + engine.flush(), ViolationKind.NO_HAT)) == expected

@@ -42,13 +42,13 @@ def _ground_truth(video: Path) -> dict[str, Any] | None:
     return doc
 
 
-def _setup(video: Path, out_dir: Path, doc: dict[str, Any] | None) -> CameraSetup:
+def _setup(video: Path, out_dir: Path, doc: dict[str, Any] | None, detect_fps: float) -> CameraSetup:
     from vision.evaluate import clip_rules
     from vision.pipeline import CameraSetup
 
     media = out_dir / video.stem
     if doc is None:
-        return CameraSetup(camera_id=video.stem, media_dir=media)
+        return CameraSetup(camera_id=video.stem, media_dir=media, max_detect_fps=detect_fps or None)
     cam = doc.get("camera", {})
     recorded = cam.get("recorded_at")
     return CameraSetup(
@@ -57,6 +57,7 @@ def _setup(video: Path, out_dir: Path, doc: dict[str, Any] | None) -> CameraSetu
         rules=clip_rules(doc),
         recorded_at=datetime.fromisoformat(recorded) if recorded else None,
         fps=float(doc.get("video", {}).get("fps", 15.0)),
+        max_detect_fps=detect_fps or None,
     )
 
 
@@ -91,7 +92,9 @@ class _DetectorSource:
         return GroundTruthDetector(video)
 
 
-def _run_one(video: Path, source: _DetectorSource, out_dir: Path) -> tuple[FileResult | None, str | None]:
+def _run_one(
+    video: Path, source: _DetectorSource, out_dir: Path, detect_fps: float
+) -> tuple[FileResult | None, str | None]:
     """Run one file; return its result and the one-line error, if any (partial result kept)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 
@@ -102,7 +105,7 @@ def _run_one(video: Path, source: _DetectorSource, out_dir: Path) -> tuple[FileR
     try:
         probe(video)  # a bad file is named as such before any detector reads it
         doc = _ground_truth(video)
-        setup = _setup(video, out_dir, doc)
+        setup = _setup(video, out_dir, doc, detect_fps)
         detector = source.for_video(video)
     except (ValueError, VideoError) as e:
         return None, str(e)
@@ -141,6 +144,7 @@ def analyze(
     profile: Path | None = typer.Option(None, help="model profile (models/*.yaml)"),  # noqa: B008
     out: Path = typer.Option(Path("out"), help="output folder: OUT/<video stem>/events.jsonl + media"),  # noqa: B008
     oracle: bool = typer.Option(False, help="use the ground-truth boxes instead of a model"),
+    detect_fps: float = typer.Option(5.0, help="most detector runs per second per camera (0: no cap)"),
 ) -> None:
     """Find violation events in video files; write events.jsonl, clips and snapshots."""
     import av.logging
@@ -149,7 +153,7 @@ def analyze(
     source = _DetectorSource(profile, oracle)
     results, errors = [], []
     for video in videos:
-        result, error = _run_one(video, source, out)
+        result, error = _run_one(video, source, out, detect_fps)
         if result is not None:
             results.append(result)
         if error:
@@ -200,6 +204,7 @@ def evaluate(
     clips: list[Path] = typer.Argument(None, help="clips with ground truth (default: sample_videos/*.mp4)"),  # noqa: B008
     profile: Path | None = typer.Option(None, help="model profile (models/*.yaml)"),  # noqa: B008
     oracle: bool = typer.Option(False, help="use the ground-truth boxes instead of a model"),
+    detect_fps: float = typer.Option(5.0, help="most detector runs per second per camera (0: no cap)"),
     out: Path = typer.Option(Path("out/eval"), help="where events, clips and snapshots go"),  # noqa: B008
     json_out: Path | None = typer.Option(None, "--json", help="also write the metrics as JSON"),  # noqa: B008
 ) -> None:
@@ -221,7 +226,7 @@ def evaluate(
             typer.echo(f"error: {clip}: no ground truth {clip.with_suffix('.json').name} beside it", err=True)
             failed = True
             continue
-        result, error = _run_one(clip, source, out)
+        result, error = _run_one(clip, source, out, detect_fps)
         if error:
             typer.echo(f"error: {error}", err=True)
             failed = True

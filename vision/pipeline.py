@@ -71,7 +71,7 @@ class CameraPipeline:
         self.setup = setup
         self.detector = detector
         self.sink = sink
-        self.gate_ = MotionGate(
+        self.motion = MotionGate(
             zones=setup.rules.zones, recheck_s=setup.recheck_s, max_detect_fps=setup.max_detect_fps
         )
         self.tracker = CameraTracker(setup.camera_id, frame_rate=setup.fps)
@@ -80,7 +80,7 @@ class CameraPipeline:
             setup.rules,
             model_version=detector.model_version,
             frame_s=1.0 / setup.fps,
-            detect_interval_s=self.gate_.min_interval_s,
+            detect_interval_s=self.motion.min_interval_s,
         )
         self.recorder = ClipRecorder(
             setup.media_dir,
@@ -107,7 +107,7 @@ class CameraPipeline:
             raise FrameSizeError(
                 f"camera {frame.camera_id}: frame {frame.index} is {w}x{h}, expected {ew}x{eh}"
             )
-        return self.gate_.check(frame, tracking=self._tracking(frame.ts_s))
+        return self.motion.check(frame, tracking=self._tracking(frame.ts_s))
 
     def _tracking(self, ts_s: float) -> bool:
         moving_recently = ts_s - self._last_moving_s < self.tracker_lost_s
@@ -166,7 +166,7 @@ class CameraPipeline:
 
     @property
     def detect_fraction(self) -> float:
-        return self.gate_.detect_fraction
+        return self.motion.detect_fraction
 
 
 def process_batch(items: Sequence[tuple[CameraPipeline, Frame]]) -> list[ViolationEvent]:

@@ -42,7 +42,7 @@ def _ground_truth(video: Path) -> dict[str, Any] | None:
     return doc
 
 
-def _setup(video: Path, out_dir: Path, doc: dict[str, Any] | None, detect_fps: float) -> CameraSetup:
+def _setup(video: Path, out_dir: Path, doc: dict[str, Any] | None, detect_fps: float = 5.0) -> CameraSetup:
     from vision.evaluate import clip_rules
     from vision.pipeline import CameraSetup
 

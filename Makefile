@@ -5,6 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.stamp-$(shell cat pyproject.toml scripts/system-deps.sh 2>/dev/null | sha1sum | cut -c1-12)
 PYTEST_ARGS ?=
+DEMO_ARGS ?=
 
 .PHONY: demo test venv system-deps lint typecheck bench clean
 
@@ -21,7 +22,7 @@ $(STAMP): pyproject.toml scripts/system-deps.sh
 venv: $(STAMP)
 
 demo: venv
-	$(BIN)/brightkitchen demo
+	$(BIN)/brightkitchen demo $(DEMO_ARGS)
 
 lint: venv
 	$(BIN)/ruff check vision streams api tests benchmarks

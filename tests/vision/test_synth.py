@@ -15,7 +15,7 @@ from vision.rule_config import CameraRules
 from vision.synth.canvas import Canvas, visible_boxes
 from vision.synth.dataset import SPLIT_SEED_BASE, write_dataset
 from vision.synth.generate import ScenarioSpec, build_scenario, random_spec
-from vision.synth.groundtruth import derive_events, point_in_polygon, validate_ground_truth
+from vision.synth.groundtruth import derive_events, validate_ground_truth
 from vision.synth.render import Renderer
 from vision.synth.scene import SCENE_KINDS, build_scene
 
@@ -87,11 +87,6 @@ def test_derive_events_applies_min_duration_and_grace(frames: list[set], expecte
         for e in derive_events(frames, 10.0, CameraRules())
     ]
     assert got == expected
-
-
-def test_point_in_polygon() -> None:
-    sq = [(0.5, 0.5), (1.0, 0.5), (1.0, 1.0), (0.5, 1.0)]
-    assert point_in_polygon(0.7, 0.7, sq) and not point_in_polygon(0.2, 0.7, sq)
 
 
 def test_dataset_splits_by_scene_seed_and_labels_are_yolo(tmp_path: Path) -> None:

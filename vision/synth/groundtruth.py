@@ -11,6 +11,7 @@ from typing import Any
 
 from vision.kinds import CLASS_NAMES, DEFAULT_SEVERITY, ObjectClass, ViolationKind
 from vision.rule_config import CameraRules
+from vision.rules import feet_in_zone
 from vision.synth.render import GTObject
 from vision.synth.scenario import Scenario
 
@@ -47,17 +48,6 @@ class GTEvent:
         }
 
 
-def point_in_polygon(x: float, y: float, poly: list[tuple[float, float]]) -> bool:
-    inside = False
-    n = len(poly)
-    for i in range(n):
-        x1, y1 = poly[i]
-        x2, y2 = poly[(i + 1) % n]
-        if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1 + 1e-12) + x1:
-            inside = not inside
-    return inside
-
-
 def camera_rules(sc: Scenario) -> CameraRules:
     return CameraRules(zones=list(sc.scene.zones))
 
@@ -68,14 +58,13 @@ def frame_conditions(
     """Which (kind, subject) conditions hold on one frame, from its boxes alone."""
     held: set[tuple[ViolationKind, int]] = set()
     after_hours = not rules.working_hours.contains(wall.timetz().replace(tzinfo=None))
-    restricted = [z.polygon for z in rules.zones if z.restricted]
     for o in objects:
         kind = DECIDING_CLASS.get(o.cls)
         if kind is not None:
             held.add((kind, o.track_id))
         if o.cls is ObjectClass.PERSON:
-            fx, fy = (o.xyxy[0] + o.xyxy[2]) / 2 / width, o.xyxy[3] / height
-            if after_hours or any(point_in_polygon(fx, fy, p) for p in restricted):
+            # the same zone test the rule engine applies: the box's bottom centre, where the feet are
+            if after_hours or feet_in_zone(o.xyxy, (width, height), rules.zones):
                 held.add((ViolationKind.STRANGER, o.track_id))
     return held
 

@@ -1,7 +1,7 @@
 """Detector protocol: a batch of frames (possibly from several cameras) in, typed detections out.
 
-The ultralytics-backed implementation (PyTorch / ONNX Runtime / OpenVINO, chosen by the model
-profile) lives beside this protocol; it is the only module that imports ultralytics.
+The YOLO implementation (``vision.yolo``: PyTorch / ONNX Runtime / OpenVINO, chosen by the model
+profile) lives beside this protocol; only its PyTorch backend imports torch and ultralytics.
 Each result is a supervision ``Detections`` with ``xyxy``, ``confidence``, ``class_id`` and
 ``data["class_name"]`` (numpy array of str), in the pixel coordinates of the input image.
 """

@@ -227,3 +227,15 @@ def test_concurrent_callers_get_the_same_boxes(detector: YoloDetector, scenes: l
         got = list(ex.map(lambda i: detector.detect([images[i % len(images)]])[0].xyxy, range(8)))
     for i, xyxy in enumerate(got):
         np.testing.assert_allclose(xyxy, expected[i % len(images)], atol=0.5)
+
+
+def test_any_batch_size_gives_each_frame_its_own_boxes(detector: YoloDetector, scenes: list[Scene]) -> None:
+    """OpenVINO compiles once with a dynamic batch: 1, 3 and 7 frames per call, same boxes."""
+    images = [img for img, _ in scenes]
+    alone = [detector.detect([img])[0] for img in images]
+    for n in (3, 7):
+        batch = [images[i % len(images)] for i in range(n)]
+        for i, d in enumerate(detector.detect(batch)):
+            ref = alone[i % len(images)]
+            assert d.data["class_name"].tolist() == ref.data["class_name"].tolist()
+            np.testing.assert_allclose(d.xyxy, ref.xyxy, atol=0.5)

@@ -20,9 +20,10 @@ from sqlalchemy.exc import DataError, IntegrityError
 from api.alerts import admin as alerts_admin
 from api.alerts import routes as alerts_routes
 from api.alerts.service import AlertService
+from api.live import LiveProxy
 from api.models import utcnow
 from api.review import escalate_overdue
-from api.routes import audit, auth, cameras, events, health, media, rectifications, sites, users
+from api.routes import audit, auth, cameras, events, health, live, media, rectifications, sites, users
 from api.schemas.common import Problem
 from api.security import install_log_redaction
 from api.services import Services
@@ -56,6 +57,7 @@ def create_app(settings: Settings) -> FastAPI:
         install_log_redaction()
         services = Services.build(settings)
         app.state.services = services
+        app.state.live = LiveProxy.from_settings(settings)  # the camera runtime's live view (WHEP)
         alerts = AlertService.build(settings, services.session_factory)  # WebSocket hub + dispatcher
         app.state.alerts = alerts
         alerts.start()
@@ -84,7 +86,7 @@ def create_app(settings: Settings) -> FastAPI:
         # Bodies are refused while streaming past this: the largest legitimate one is a full photo upload.
         max_body_size=settings.upload_max_files * settings.upload_max_bytes + 1_000_000,
     )
-    for module in (health, auth, users, sites, cameras, events, media, rectifications, audit):
+    for module in (health, auth, users, sites, cameras, live, events, media, rectifications, audit):
         app.include_router(module.router, prefix=API_PREFIX)
     app.include_router(alerts_admin.router, prefix=API_PREFIX)
     app.include_router(alerts_routes.router)  # /ws/alerts

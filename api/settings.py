@@ -59,11 +59,28 @@ class Settings(BaseSettings):
     webhook_retry_base_s: float = Field(default=5.0, gt=0, le=3600)
     webhook_retry_max_delay_s: float = Field(default=3600.0, gt=0, le=86400)
     webhook_give_up_after_s: float = Field(default=86400.0, gt=0, le=7 * 86400)
+    # Live view (issue 8, docs/cameras.md): the API checks the viewer's rights, then forwards the
+    # WHEP offer to the camera runtime. Empty URL: live view off (503). The token is the value of
+    # the runtime's ``http.token_env`` variable; without one the runtime serves loopback callers only.
+    live_url: str = Field(default="", max_length=2000)  # e.g. http://127.0.0.1:8090
+    live_token: SecretStr | None = None
+    live_timeout_s: float = Field(default=10.0, gt=0, le=120)
 
     @model_validator(mode="after")
     def _refuse_dev_secret(self) -> Settings:
         if self.env == "prod" and self.secret_key.get_secret_value() == DEV_SECRET:
             raise ValueError("BK_SECRET_KEY must be set to a real secret when BK_ENV=prod")
+        return self
+
+    @model_validator(mode="after")
+    def _check_live(self) -> Settings:
+        if self.live_url and not self.live_url.startswith(("http://", "https://")):
+            raise ValueError("BK_LIVE_URL must be an http:// or https:// URL of the camera runtime")
+        token = self.live_token.get_secret_value() if self.live_token is not None else ""
+        if not token:
+            self.live_token = None  # an empty BK_LIVE_TOKEN means no token
+        elif len(token) < 16:
+            raise ValueError("BK_LIVE_TOKEN must be at least 16 characters (the runtime refuses shorter)")
         return self
 
     @property

@@ -6,7 +6,8 @@ Routes of the runtime's small Starlette app:
   injected ``authorize`` hook; ``?overlay=1`` draws the latest detections.
 - ``POST /public/{camera_id}/whep``: anonymous view, only for sites with ``public_live: true``,
   every face blurred (``streams.privacy``).
-- ``DELETE /live/{camera_id}/whep/{session}``: hang up. ``GET /live/{camera_id}/`` and
+- ``DELETE /live/{camera_id}/whep/{session}``: hang up (404 unless the session is a view of that
+  camera opened through the same route family). ``GET /live/{camera_id}/`` and
   ``GET /public/{camera_id}/``: a minimal player page. ``GET /status``: runtime status JSON.
 
 A camera is decoded once by its reader; every viewer's track reads the same ``FrameHub``; the
@@ -182,6 +183,7 @@ class LiveService:
         self.cameras = cameras
         self.authorize: Authorize = authorize or loopback_only
         self.peers: dict[str, tuple[LiveCamera, RTCPeerConnection]] = {}
+        self.access: dict[str, Access] = {}  # session → the route that opened it (a hang-up must match)
         self._blurrer: FaceBlurrer | None = None
 
     def blurrer(self) -> FaceBlurrer:
@@ -196,6 +198,7 @@ class LiveService:
         pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         session = uuid.uuid4().hex
         self.peers[session] = (cam, pc)
+        self.access[session] = access
         cam.hub.add_viewer()
         blurrer = self.blurrer() if access is Access.PUBLIC else None
         track = CameraTrack(cam, access=access, overlay=overlay, blurrer=blurrer)
@@ -214,8 +217,14 @@ class LiveService:
             raise
         return session, pc.localDescription.sdp
 
+    def owns(self, session: str, camera_id: str, access: Access) -> bool:
+        """Whether ``session`` is a view of ``camera_id`` opened through ``access``'s route."""
+        entry = self.peers.get(session)
+        return entry is not None and entry[0].camera_id == camera_id and self.access.get(session) is access
+
     async def hang_up(self, session: str) -> bool:
         entry = self.peers.pop(session, None)
+        self.access.pop(session, None)
         if entry is None:
             return False
         entry[0].hub.add_viewer(-1)
@@ -260,7 +269,11 @@ def build_live_app(
         )
 
     async def hang_up(request: Request) -> Response:
-        ok = await service.hang_up(request.path_params["session"])
+        access = Access.PUBLIC if request.url.path.startswith("/public/") else Access.PRIVATE
+        session = request.path_params["session"]
+        if not service.owns(session, request.path_params["camera_id"], access):
+            return Response(status_code=404)  # unknown, ended, or a view of another camera
+        ok = await service.hang_up(session)
         return Response(status_code=200 if ok else 404)
 
     async def page(request: Request) -> Response:

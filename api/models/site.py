@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import time
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, String, Text, Time, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, String, Text, Time, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from api.models.base import Base, Created, RegionLevel, SiteKind, UUIDKey, str_enum
@@ -40,6 +40,8 @@ class Site(UUIDKey, Created, Base):
     work_start: Mapped[time] = mapped_column(Time, default=time(6, 0))
     work_end: Mapped[time] = mapped_column(Time, default=time(20, 0))
     public_display: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Consent to anonymous live view (every face blurred); the runtime's ``public_live`` must agree.
+    public_live: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     region: Mapped[Region] = relationship()
 

@@ -25,7 +25,7 @@ from api.schemas.site import (
 from api.scope import region_filter, site_filter
 
 router = APIRouter(tags=["sites"])
-STAFF_EDITABLE = frozenset({"public_display", "work_start", "work_end"})
+STAFF_EDITABLE = frozenset({"public_display", "public_live", "work_start", "work_end"})
 Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 Limit = Annotated[int, Query(ge=1, le=500)]
 
@@ -134,8 +134,9 @@ def get_site(site: ScopedSite) -> SitePublic:
 
 @router.patch("/sites/{site_id}", responses=errors(401, 403, 404))
 def update_site(body: SiteUpdate, p: AnyUser, site: ScopedSite, session: SessionDep) -> SitePublic:
-    """Admins and regulators edit any field; the site's own staff decide its public-display
-    consent and working hours (name and address are registration data, not theirs to change)."""
+    """Admins and regulators edit any field; the site's own staff decide its consents (public
+    display, public live view) and working hours (name and address are registration data, not
+    theirs to change)."""
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
     if p.role is Role.SITE_STAFF and not changes.keys() <= STAFF_EDITABLE:
         raise HTTPException(

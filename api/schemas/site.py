@@ -58,6 +58,7 @@ class SiteBase(BaseModel):
     work_start: ClockTime = time(6, 0)
     work_end: ClockTime = time(20, 0)
     public_display: bool = False
+    public_live: bool = False  # anonymous live view, faces blurred (docs/cameras.md)
 
 
 class SiteCreate(SiteBase):
@@ -70,6 +71,7 @@ class SiteUpdate(BaseModel):
     work_start: ClockTime | None = None
     work_end: ClockTime | None = None
     public_display: bool | None = None
+    public_live: bool | None = None
 
 
 class SitePublic(SiteBase, Orm):

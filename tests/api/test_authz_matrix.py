@@ -6,7 +6,9 @@ site A in region X. A route added without a row fails ``test_every_route_has_a_r
 
 Routes of other packages bring their rows in the same shape (path parameters from the
 ``Fixture``/``World``, request extras, expectation per role) and are merged below, e.g. the alert
-routes from ``tests/alerts/authz_rows.py``.
+routes from ``tests/alerts/authz_rows.py``. Path parameters and request extras are made per role
+(a live-view session, say, is used up by the first allowed hang-up); the live-view rows run with a
+real camera runtime behind the API (``tests/api/live_runtime.py``).
 OK means the authorization passed: 2xx, or 409 when an earlier allowed role already changed the
 state (e.g. the event was confirmed by the admin before the regulator tried).
 """
@@ -24,13 +26,15 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 
+from api.live import LiveRoute
 from api.main import create_app
-from api.models import Event
+from api.models import Event, Site
 from api.review import order_rectification, review_event, submit_rectification
 from api.routes.rectifications import store_photos
 from api.schemas.event import Decision
 from api.settings import Settings
 from tests.alerts.authz_rows import ALERT_ROWS
+from tests.api.live_runtime import live_runtime, offer_sdp, with_live
 from tests.api.world import ROLES, World, make_jpeg
 
 OK, UNAUTH, FORBIDDEN, NOT_FOUND = "ok", 401, 403, 404
@@ -141,6 +145,29 @@ def _login(f: Fixture, w: World) -> dict[str, Any]:
     return {"data": {"username": "admin", "password": "correct horse battery staple"}}
 
 
+def _sdp_offer(f: Fixture, w: World) -> dict[str, Any]:
+    return {"content": offer_sdp(), "headers": {"Content-Type": "application/sdp"}}
+
+
+def _public_live_camera(f: Fixture, w: World) -> dict[str, str]:
+    """Camera A, its site consenting to anonymous live view."""
+    with w.services.session_factory() as s:
+        s.get_one(Site, w.site_a.id).public_live = True
+        s.commit()
+    return {"camera_id": str(w.cam_a.id)}
+
+
+def _live_session(route: LiveRoute) -> Callable[[Fixture, World], dict[str, str]]:
+    """A fresh session of camera A, opened on the runtime through the app's own proxy."""
+
+    def params(f: Fixture, w: World) -> dict[str, str]:
+        ids = _public_live_camera(f, w) if route is LiveRoute.PUBLIC else {"camera_id": str(w.cam_a.id)}
+        proxy = w.client.app.state.live  # type: ignore[attr-defined]
+        return {**ids, "session": proxy.offer(route, w.cam_a.key, offer_sdp()).session}
+
+    return params
+
+
 # (method, path) → (path parameters from the fixture, request extras, expectation per role)
 MATRIX: dict[tuple[str, str], tuple[Callable[[Fixture, World], dict[str, str]], Request, dict[str, Any]]] = {
     ("GET", "/api/health"): (lambda f, w: {}, body({}), PUBLIC),
@@ -218,10 +245,36 @@ MATRIX: dict[tuple[str, str], tuple[Callable[[Fixture, World], dict[str, str]], 
         body({}),
         SCOPED_READ,
     ),
+    ("POST", "/api/cameras/{camera_id}/live/whep"): (
+        lambda f, w: {"camera_id": str(w.cam_a.id)},
+        _sdp_offer,
+        SCOPED_READ,
+    ),
+    ("DELETE", "/api/cameras/{camera_id}/live/whep/{session}"): (
+        _live_session(LiveRoute.PRIVATE),
+        body({}),
+        SCOPED_READ,
+    ),
+    ("POST", "/api/public/cameras/{camera_id}/live/whep"): (_public_live_camera, _sdp_offer, PUBLIC),
+    ("DELETE", "/api/public/cameras/{camera_id}/live/whep/{session}"): (
+        _live_session(LiveRoute.PUBLIC),
+        body({}),
+        PUBLIC,
+    ),
     ("GET", "/api/audit"): (lambda f, w: {}, body({}), ADMIN_ONLY),
     ("GET", "/api/audit/verify"): (lambda f, w: {}, body({}), ADMIN_ONLY),
 }
 MATRIX.update(ALERT_ROWS)  # the alert routes (issue 9): tests/alerts/authz_rows.py
+LIVE_ROUTES = {route for route in MATRIX if "/live/" in route[1]}
+
+
+@pytest.fixture
+def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
+    """Live-view rows get a real camera runtime behind the API; the other rows start none."""
+    callspec = getattr(request.node, "callspec", None)
+    if callspec is not None and callspec.params.get("route") in LIVE_ROUTES:
+        return with_live(settings, request.getfixturevalue(live_runtime.__name__))
+    return settings
 
 
 def route_table(app: FastAPI) -> set[tuple[str, str]]:
@@ -249,11 +302,13 @@ def test_route_answers_each_role_as_expected(route: tuple[str, str], world: Worl
     fixture = prepare(world, tmp_path)
     params_of, request_of, expected = MATRIX[route]
     method, template = route
-    path = template.format(**params_of(fixture, world))
     roles = sorted(ROLES, key=lambda r: (expected[r] == OK, ROLES.index(r)))
     got: dict[str, int] = {}
     for role in roles:
-        r = world.client.request(method, path, headers=world.headers(role), **request_of(fixture, world))
+        path = template.format(**params_of(fixture, world))
+        extras = request_of(fixture, world)
+        headers = {**world.headers(role), **extras.pop("headers", {})}
+        r = world.client.request(method, path, headers=headers, **extras)
         got[role] = r.status_code
         want = expected[role]
         if want == OK:

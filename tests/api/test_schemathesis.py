@@ -27,6 +27,7 @@ from tests.api.world import World
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 EXAMPLES = {GenerationMode.POSITIVE: 12, GenerationMode.NEGATIVE: 8}
+schemathesis.serializer.alias("application/sdp", "text/plain")  # WHEP offers (live view) are text
 
 
 def fuzz(

@@ -243,14 +243,15 @@ class Runtime:
 def load_detector(
     profile: Path | None, *, backend: str | None = None, threads: int | None = None
 ) -> Detector:
-    """The detector of a model profile (``vision.yolo``); with no profile, health only."""
+    """The detector of a model profile (``vision.refine``: two-stage when the profile says so);
+    with no profile, health only."""
     if profile is None:
         return NullDetector()
     if not Path(profile).is_file():
         raise FileNotFoundError(f"model profile not found: {profile}")
-    from vision.yolo import load_profile
+    from vision.refine import load_detector as load_profile_detector
 
-    detector, _profile = load_profile(Path(profile), backend=backend, threads=threads)
+    detector, _profile = load_profile_detector(Path(profile), backend=backend, threads=threads)
     return detector
 
 

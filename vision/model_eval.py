@@ -243,3 +243,90 @@ def _collect(
                 if len(cand):
                     used[cand[np.argmax(ious[j][cand])]] = ok = True
             scores[n].append((float(conf[j]), ok))
+
+
+def detector_map(
+    detector: Detector, images_dir: Path, *, batch: int = 8, progress: bool = False
+) -> MapResult:
+    """mAP of any ``Detector`` (one- or two-stage) on a labelled YOLO split, in frame pixels.
+
+    Ultralytics' validator can only run one ultralytics model; a two-stage detector
+    (``vision.refine``) is scored here instead, with the validator's own pieces: its matching
+    rule (every IoU threshold 0.50:0.95, each truth and each prediction matched once, highest IoU
+    first) and its ``ap_per_class`` (101-point interpolated AP). ``detector`` must keep
+    low-confidence boxes (``load_detector(..., min_confidence=0.001)``), as the validator does.
+    """
+    from ultralytics.utils.metrics import ap_per_class
+
+    names = list(detector.class_names)
+    iouv = np.linspace(0.5, 0.95, 10)
+    tps, confs, pred_cls, true_cls = [], [], [], []
+    files = sorted(p for p in images_dir.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png"})
+    for i in range(0, len(files), batch):
+        chunk = files[i : i + batch]
+        imgs = [_read(p) for p in chunk]
+        for path, img, d in zip(chunk, imgs, detector.detect(imgs), strict=True):
+            h, w = img.shape[:2]
+            label = path.parent.parent.parent / "labels" / path.parent.name / (path.stem + ".txt")
+            rows = np.loadtxt(label, ndmin=2) if label.exists() and label.stat().st_size else np.zeros((0, 5))
+            t_cls = rows[:, 0].astype(int)
+            true = np.stack(
+                [
+                    rows[:, 1] - rows[:, 3] / 2,
+                    rows[:, 2] - rows[:, 4] / 2,
+                    rows[:, 1] + rows[:, 3] / 2,
+                    rows[:, 2] + rows[:, 4] / 2,
+                ],
+                1,
+            ) * np.array([w, h, w, h])
+            p_cls = (
+                np.array([names.index(n) for n in d.data["class_name"]], dtype=int)
+                if len(d)
+                else np.zeros(0, int)
+            )
+            conf = d.confidence if (len(d) and d.confidence is not None) else np.zeros(len(d), np.float32)
+            tps.append(_match(d.xyxy.astype(np.float32), p_cls, true.astype(np.float32), t_cls, iouv))
+            confs.append(conf)
+            pred_cls.append(p_cls)
+            true_cls.append(t_cls)
+        if progress:
+            print(f"\r  {min(i + batch, len(files))}/{len(files)} images", end="", flush=True)
+    if progress:
+        print()
+    tp, conf, pc, tc = (np.concatenate(x) for x in (tps, confs, pred_cls, true_cls))
+    res = ap_per_class(tp, conf, pc, tc, names=dict(enumerate(names)))
+    ap, classes = res[5], res[6]  # (n_classes, 10 IoU thresholds), class ids present in the truth
+    counts = {names[int(c)]: int((tc == c).sum()) for c in np.unique(tc)}
+    return MapResult(
+        images=len(files),
+        instances=len(tc),
+        map50=float(ap[:, 0].mean()) if len(ap) else 0.0,
+        map50_95=float(ap.mean()) if len(ap) else 0.0,
+        per_class_map50={names[int(c)]: float(ap[k, 0]) for k, c in enumerate(classes)},
+        per_class_instances=counts,
+    )
+
+
+def _match(
+    pred: npt.NDArray[np.float32],
+    p_cls: npt.NDArray[np.int_],
+    true: npt.NDArray[np.float32],
+    t_cls: npt.NDArray[np.int_],
+    iouv: npt.NDArray[np.float64],
+) -> npt.NDArray[np.bool_]:
+    """True positives ``(n_pred, len(iouv))`` by the validator's rule (same class, unique pairs)."""
+    correct = np.zeros((len(pred), len(iouv)), dtype=bool)
+    if len(pred) == 0 or len(true) == 0:
+        return correct
+    iou = _iou(true, pred) * (t_cls[:, None] == p_cls[None, :])
+    for k, th in enumerate(iouv):
+        t_idx, p_idx = np.nonzero(iou >= th)
+        if len(t_idx) == 0:
+            continue
+        order = np.argsort(-iou[t_idx, p_idx], kind="stable")
+        t_idx, p_idx = t_idx[order], p_idx[order]
+        _, first_p = np.unique(p_idx, return_index=True)
+        t_idx, p_idx = t_idx[first_p], p_idx[first_p]  # no re-sort here, as ultralytics
+        _, first_t = np.unique(t_idx, return_index=True)
+        correct[p_idx[first_t], k] = True
+    return correct

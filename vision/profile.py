@@ -58,6 +58,23 @@ class Evaluation(BaseModel):
     ms_per_frame: dict[str, float] = Field(default_factory=dict)
 
 
+class Refine(BaseModel):
+    """Second stage (``vision.refine``): a crop model looks again at each detected person."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    profile: str = Field(min_length=1, description="the crop model's profile, relative to this file")
+    classes: list[str] = Field(min_length=1, description="classes the crop model decides")
+    subject: str = "person"
+    min_subject_confidence: float = Field(default=0.4, gt=0.0, lt=1.0)
+    max_subjects: int = Field(
+        default=8, gt=0, le=64, description="persons cropped per frame, most confident first"
+    )
+    keep_base: bool = Field(
+        default=True, description="merge the full-frame boxes of these classes with the crops'"
+    )
+
+
 class Profile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -73,6 +90,7 @@ class Profile(BaseModel):
     nms_iou: float = Field(default=0.6, gt=0.0, le=1.0)
     max_detections: int = Field(default=300, gt=0)
     evaluation: Evaluation | None = None
+    refine: Refine | None = None
     root: Path = Field(default=Path("."), exclude=True, description="directory of the profile file")
 
     @model_validator(mode="after")
@@ -87,6 +105,12 @@ class Profile(BaseModel):
         bad = {k: v for k, v in self.confidence.items() if not 0.0 < v < 1.0}
         if bad:
             raise ValueError(f"confidence thresholds must be in (0, 1): {bad}")
+        if self.refine is not None:
+            unknown = sorted(set(self.refine.classes) - known) + (
+                [self.refine.subject] if self.refine.subject not in known else []
+            )
+            if unknown:
+                raise ValueError(f"refine names classes that are not in class_names: {unknown}")
         if self.backend not in self.weights:
             raise ValueError(f"default backend {self.backend.value!r} has no entry in weights")
         return self

@@ -25,6 +25,18 @@ SMALL_OBJECT_AUG = {
     "fliplr": 0.5,
     "hsv_v": 0.5,
 }
+# Person crops for the second stage (vision.refine): one person per image, shown the way the
+# runtime shows it, so no mosaic (it would shrink each crop to a quarter) and little scaling.
+CROP_AUG = {
+    "scale": 0.25,
+    "mosaic": 0.0,
+    "close_mosaic": 0,
+    "translate": 0.05,
+    "degrees": 0.0,
+    "fliplr": 0.5,
+    "hsv_v": 0.5,
+}
+AUGMENTATIONS = {"frames": SMALL_OBJECT_AUG, "crops": CROP_AUG}
 
 
 @dataclass
@@ -37,11 +49,19 @@ class TrainResult:
     metrics: dict[str, float]
 
 
-def _offline_patches() -> None:
-    """Ultralytics' AMP self-check downloads a model; there is no internet here, so skip it."""
+def _offline_patches(threads: int | None = None) -> None:
+    """Ultralytics' AMP self-check downloads a model; there is no internet here, so skip it.
+
+    Ultralytics also trains on CPU with ``cpu_count - 1`` torch threads: one thread on a 2-core
+    machine, half its speed. ``threads`` (default: every core) overrides that.
+    """
+    import os
+
     import ultralytics.engine.trainer as trainer_mod
+    import ultralytics.utils.torch_utils as torch_utils
 
     trainer_mod.check_amp = lambda *a, **k: True  # type: ignore[attr-defined]
+    torch_utils.NUM_THREADS = threads or os.cpu_count() or 1  # type: ignore[attr-defined]
 
 
 def train(
@@ -61,10 +81,13 @@ def train(
     warmup_epochs: float = 3.0,
     cache: bool | str = False,
     seed: int = 0,
+    aug: str = "frames",
+    threads: int | None = None,
+    freeze: int | None = None,
 ) -> TrainResult:
     from ultralytics import YOLO
 
-    _offline_patches()
+    _offline_patches(threads)
     t0 = time.time()
     run_dir = out_dir / name
     if resume:
@@ -91,10 +114,12 @@ def train(
             cache=cache,
             warmup_epochs=warmup_epochs,
             patience=1000,
-            **SMALL_OBJECT_AUG,
+            **AUGMENTATIONS[aug],
         )
         if time_h:
             kwargs["time"] = time_h
+        if freeze:
+            kwargs["freeze"] = freeze
         if lr0 is not None:
             kwargs["lr0"] = lr0
             kwargs["optimizer"] = "AdamW"
@@ -163,6 +188,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--warmup-epochs", type=float, default=3.0)
     ap.add_argument("--cache", default="")
     ap.add_argument("--resume", action="store_true")
+    ap.add_argument("--aug", choices=sorted(AUGMENTATIONS), default="frames")
+    ap.add_argument("--threads", type=int, default=None, help="torch threads (default: every core)")
+    ap.add_argument("--freeze", type=int, default=None, help="freeze the first N layers (fine-tuning)")
     a = ap.parse_args(argv)
     res = train(
         a.data,
@@ -179,6 +207,9 @@ def main(argv: list[str] | None = None) -> None:
         lr0=a.lr0,
         warmup_epochs=a.warmup_epochs,
         cache=a.cache or False,
+        aug=a.aug,
+        threads=a.threads,
+        freeze=a.freeze,
     )
     print(json.dumps(asdict(res), indent=2))
     shutil.copy(res.results_csv, a.out / f"{a.name}-results.csv") if Path(res.results_csv).exists() else None

@@ -74,11 +74,11 @@ class _DetectorSource:
         if not profile.exists():
             raise _fail(f"{profile}: model profile not found")
         try:
-            from vision.yolo import load_profile  # type: ignore[import-not-found,unused-ignore]
+            from vision.refine import load_detector  # type: ignore[import-not-found,unused-ignore]
         except ImportError as e:
             raise _fail(f"no detector backend available ({e}); try --oracle") from e
         try:
-            self._model, _ = load_profile(profile)
+            self._model, _ = load_detector(profile)
         except (OSError, ValueError) as e:
             raise _fail(f"{profile}: {e}") from e
 

@@ -107,16 +107,18 @@ def eval_model(
     positives per 100 frames on hard-negative clips."""
     from vision.model_eval import count_false_positives
     from vision.profile import Backend, ProfileError
-    from vision.yolo import load_profile
+    from vision.refine import load_detector
 
     try:
-        detector, prof = load_profile(profile)
+        detector, prof = load_detector(profile)
         weights = prof.weights_path(Backend(backend))
     except (ProfileError, ValueError) as e:
         raise _fail(str(e)) from e
     report: dict[str, object] = {}
     if run_map:
         report.update(_map(prof, weights, data, split, imgsz, cache))
+        if prof.refine is not None:
+            report["two_stage"] = _two_stage_map(profile, prof, data, split, cache)
     clip_paths = clips or sorted((REPO_ROOT / "sample_videos").glob("clean_*.mp4"))
     if fp and clip_paths:
         f = count_false_positives(detector, clip_paths)
@@ -143,6 +145,29 @@ def _map(
     m = validate(weights, data, split=split, imgsz=imgsz)
     typer.echo(f"{prof.model_version} ({weights.name}) on {data} [{split}]: {m.images} images")
     typer.echo(f"mAP50 {m.map50:.3f}   mAP50-95 {m.map50_95:.3f}")
+    for cls in prof.class_names:
+        n = m.per_class_instances.get(cls, 0)
+        typer.echo(f"  {cls:<16} mAP50 {m.per_class_map50.get(cls, float('nan')):.3f}   ({n} boxes)")
+    return {"map50": m.map50, "map50_95": m.map50_95, "per_class": m.per_class_map50}
+
+
+def _two_stage_map(
+    path: Path, prof: Profile, data: Path | None, split: str, cache: Path
+) -> dict[str, object]:
+    """mAP of the whole two-stage detector (``refine`` in the profile) on the same split."""
+    import yaml
+
+    from vision.model_eval import detector_map, render_test_split
+    from vision.refine import load_detector
+
+    yml = data or render_test_split(cache)
+    doc = yaml.safe_load(yml.read_text())
+    images = Path(doc.get("path") or yml.parent) / doc[split]
+    assert prof.refine is not None
+    typer.echo(f"two-stage ({prof.refine.profile} on each person for {', '.join(prof.refine.classes)}):")
+    det, _ = load_detector(path, min_confidence=0.001)
+    m = detector_map(det, images)
+    typer.echo(f"mAP50 {m.map50:.3f}   mAP50-95 {m.map50_95:.3f}   ({m.images} images)")
     for cls in prof.class_names:
         n = m.per_class_instances.get(cls, 0)
         typer.echo(f"  {cls:<16} mAP50 {m.per_class_map50.get(cls, float('nan')):.3f}   ({n} boxes)")

@@ -17,7 +17,7 @@ import cv2
 import numpy as np
 import yaml
 
-from vision.kinds import CLASS_ID, CLASS_NAMES
+from vision.kinds import CLASS_ID, CLASS_NAMES, ObjectClass
 from vision.synth.generate import build_scenario, random_spec
 from vision.synth.render import Renderer
 
@@ -106,6 +106,111 @@ def write_dataset(
         "test": "images/test",
         "names": dict(enumerate(CLASS_NAMES)),
     }
+    yml = out / "data.yaml"
+    yml.write_text(yaml.safe_dump(data, sort_keys=False))
+    return yml
+
+
+# Person-crop datasets for the second-stage detector (vision.crops, vision.refine): scenes with
+# more smokers and phone users, every visible person cropped with the runtime's margins (jittered).
+HELD_CLASS_IDS = [CLASS_ID[ObjectClass.CIGARETTE], CLASS_ID[ObjectClass.PHONE]]
+CROP_SEED_BASE = {"train": 200_000, "val": 550_000}
+CROP_FRAMES_PER_SCENE = 6
+CROP_KEEP_PLAIN = 0.15  # share of crops with no cigarette or phone that are kept (negatives)
+
+
+def _render_crop_scene(args: tuple[str, int, Path]) -> int:
+    from dataclasses import replace
+
+    from vision.crops import labels_in_crop, person_crop_box, write_yolo_labels
+
+    split, seed, root = args
+    rng = np.random.default_rng([seed, 31])
+    spec = random_spec(seed, dense=True, duration_s=24.0)
+    spec = replace(spec, smoking=int(rng.binomial(3, 0.6)), phone=int(rng.binomial(2, 0.5)))
+    sc = build_scenario(spec)
+    r = Renderer(sc)
+    W, H = sc.scene.width, sc.scene.height
+    n = 0
+    for k in range(CROP_FRAMES_PER_SCENE):
+        t = float(rng.uniform(0.5, spec.duration_s - 0.5))
+        img, objs = r.render(t, int(t * spec.fps))
+        if rng.random() < 0.3:
+            img = cv2.GaussianBlur(img, (0, 0), float(rng.uniform(0.6, 1.4)))
+        ok, enc = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(rng.integers(45, 95))])
+        img = np.asarray(
+            cv2.imdecode(enc, cv2.IMREAD_COLOR), dtype=np.uint8
+        )  # the compression the cameras add, before cropping
+        rows = np.array([(CLASS_ID[o.cls], *o.xyxy) for o in objs], np.float32).reshape(-1, 5)
+        for j, o in enumerate(objs):
+            if CLASS_ID[o.cls] != 0:
+                continue
+            box = person_crop_box(o.xyxy, (W, H), jitter=rng.uniform(-0.06, 0.06, 4).tolist())
+            if box is None:
+                continue
+            inside = labels_in_crop(rows, box)
+            held = bool(np.isin(inside[:, 0], HELD_CLASS_IDS).any())
+            if not held and rng.random() >= CROP_KEEP_PLAIN:
+                continue
+            name = f"{seed}_{k}_p{j}"
+            crop = img[box.y1 : box.y2, box.x1 : box.x2]
+            cv2.imwrite(str(root / "images" / split / f"{name}.jpg"), crop, [cv2.IMWRITE_JPEG_QUALITY, 95])
+            write_yolo_labels(root / "labels" / split / f"{name}.txt", inside, (box.w, box.h))
+            n += 1
+    return n
+
+
+def write_crop_dataset(
+    out: Path,
+    scenes: int,
+    *,
+    val_fraction: float = 0.1,
+    workers: int = 2,
+    test_from: Path | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> Path:
+    """Write a person-crop YOLO dataset ``out/{images,labels}/{train,val[,test]}``; returns data.yaml.
+
+    ``test_from``: the root of a full-frame dataset (e.g. the detector's held-out test split)
+    whose ``test`` split is cropped around its labelled persons, so both stages are tested on
+    the same never-trained scenes.
+    """
+    from vision.crops import crop_split
+
+    counts = {"val": max(1, int(scenes * val_fraction))}
+    counts["train"] = max(1, scenes - counts["val"])
+    jobs = []
+    for split, n in counts.items():
+        (out / "images" / split).mkdir(parents=True, exist_ok=True)
+        (out / "labels" / split).mkdir(parents=True, exist_ok=True)
+        jobs += [(split, CROP_SEED_BASE[split] + s, out) for s in range(n)]
+    done = 0
+    if workers > 1:
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as ex:
+            for _ in ex.map(_render_crop_scene, jobs, chunksize=8):
+                done += 1
+                if progress:
+                    progress(done, len(jobs))
+    else:
+        for j in jobs:
+            _render_crop_scene(j)
+            done += 1
+            if progress:
+                progress(done, len(jobs))
+    data: dict[str, object] = {
+        "path": str(out.resolve()),
+        "train": "images/train",
+        "val": "images/val",
+        "names": dict(enumerate(CLASS_NAMES)),
+    }
+    if test_from is not None:
+        crop_split(
+            test_from / "images" / "test",
+            test_from / "labels" / "test",
+            out / "images" / "test",
+            out / "labels" / "test",
+        )
+        data["test"] = "images/test"
     yml = out / "data.yaml"
     yml.write_text(yaml.safe_dump(data, sort_keys=False))
     return yml

@@ -40,27 +40,49 @@ def train(
     resume: bool = typer.Option(False, "--resume", help="continue OUT/NAME from its last.pt"),
     images: int = typer.Option(4000, "--images", min=12, help="synthetic images to render (no --data)"),
     dataset_dir: Path = typer.Option(Path("var/datasets"), "--dataset-dir", help="where to render"),
+    stage: str = typer.Option(
+        "frames", "--stage", help="frames: the full-frame detector; crops: the person-crop second stage"
+    ),
+    scenes: int = typer.Option(700, "--scenes", min=2, help="synthetic scenes for --stage crops (no --data)"),
+    lr0: float | None = typer.Option(
+        None, "--lr0", min=1e-6, max=1.0, help="AdamW learning rate (fine-tuning)"
+    ),
+    warmup_epochs: float = typer.Option(3.0, "--warmup-epochs", min=0.0),
+    threads: int | None = typer.Option(None, "--threads", min=1, help="torch threads (default: every core)"),
+    cache_ram: bool = typer.Option(False, "--cache-ram", help="keep decoded images in RAM"),
 ) -> None:
-    """Train a YOLO detector from its yaml (never downloaded weights); writes weights, metrics and
-    a model card draft into OUT/NAME."""
+    """Train a YOLO detector from its yaml (never downloaded weights) or fine-tune our .pt; writes
+    weights, metrics and a model card draft into OUT/NAME.
+
+    ``--stage crops`` trains the second stage (``vision.refine``) on person crops: with no
+    ``--data`` it renders smoker/phone-rich scenes and crops every person, plus the held-out test
+    split cropped the same way. The shipped crop model came from
+    ``brightkitchen train --stage crops --model models/kitchen-yolo11n.pt --imgsz 224 --lr0 0.0005
+    --warmup-epochs 0 --cache-ram --time-h 1.4`` (models/kitchen-yolo11n-crops.md)."""
     from vision.train import train as run_training
     from vision.train import write_card_draft
 
     if resume and not (out / name / "weights" / "last.pt").exists():
         raise _fail(f"--resume: {out / name / 'weights' / 'last.pt'} does not exist")
-    if data is None and not resume:
+    if stage not in ("frames", "crops"):
+        raise _fail(f"--stage {stage}: expected frames or crops")
+    if data is None and not resume and stage == "crops":
+        data = _render_crops(dataset_dir / f"crops-{scenes}", scenes, max(1, workers), dataset_dir)
+    elif data is None and not resume:
         data = _render_synthetic(dataset_dir / f"synth-{images}", images, max(1, workers))
     elif data is not None and not data.exists():
         raise _fail(f"--data {data}: not found")
     t0 = time.time()
     res = run_training(
         data or Path(), model, imgsz=imgsz, epochs=epochs, batch=batch, time_h=time_h, device=device,
-        workers=workers, out_dir=out, name=name, resume=resume,
+        workers=workers, out_dir=out, name=name, resume=resume, lr0=lr0, warmup_epochs=warmup_epochs,
+        cache="ram" if cache_ram else False, aug=stage, threads=threads,
     )  # fmt: skip
     command = (
         f"brightkitchen train --name {name} --resume" if resume
         else f"brightkitchen train --data {data} --model {model} --imgsz {imgsz} --epochs {epochs} "
-        f"--batch {batch} --device {device}" + (f" --time-h {time_h}" if time_h else "")
+        f"--batch {batch} --device {device} --stage {stage}" + (f" --time-h {time_h}" if time_h else "")
+        + (f" --lr0 {lr0}" if lr0 else "") + f" --warmup-epochs {warmup_epochs}"
     )  # fmt: skip
     card = write_card_draft(res, command=command, data=data)
     typer.echo(f"trained {res.epochs_done} epochs in {(time.time() - t0) / 60:.1f} min")
@@ -83,6 +105,29 @@ def _render_synthetic(out: Path, images: int, workers: int) -> Path:
             out, images, workers=workers, progress=lambda i, n: bar.update(task, completed=i, total=n)
         )
     typer.echo(f"rendered {images} images into {out}")
+    return yml
+
+
+def _render_crops(out: Path, scenes: int, workers: int, dataset_dir: Path) -> Path:
+    from rich.progress import Progress
+
+    from vision.model_eval import render_test_split
+    from vision.synth.dataset import write_crop_dataset
+
+    if (out / "data.yaml").exists():
+        typer.echo(f"using the crop dataset already in {out}")
+        return out / "data.yaml"
+    test = render_test_split(dataset_dir / "kitchen-test", workers=workers).parent
+    with Progress(transient=True) as bar:
+        task = bar.add_task("rendering person crops", total=scenes)
+        yml = write_crop_dataset(
+            out,
+            scenes,
+            workers=workers,
+            test_from=test,
+            progress=lambda i, n: bar.update(task, completed=i, total=n),
+        )
+    typer.echo(f"rendered crops of {scenes} scenes into {out}")
     return yml
 
 

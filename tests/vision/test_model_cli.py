@@ -86,3 +86,27 @@ def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["train", "--resume", "--out", str(tmp_path), "--name", "none"])
     assert result.exit_code == 2
     assert "does not exist" in result.output
+
+
+def test_train_crop_stage_renders_crops_and_fine_tunes(tmp_path: Path) -> None:
+    """``--stage crops``: person crops rendered (train/val, and the held-out test split cropped)."""
+    render_test_split(tmp_path / "ds" / "kitchen-test", images=40, val_fraction=0.1, test_fraction=0.2)
+    runs = tmp_path / "runs"
+    args = [
+        "train",
+        "--stage",
+        "crops",
+        "--scenes",
+        "4",
+        "--model",
+        str(ROOT / "models" / "kitchen-yolo11n.pt"),
+    ]
+    args += ["--imgsz", "64", "--epochs", "1", "--batch", "4", "--workers", "0", "--lr0", "0.0005"]
+    args += ["--dataset-dir", str(tmp_path / "ds"), "--out", str(runs), "--name", "c"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    crops = tmp_path / "ds" / "crops-4"
+    for split in ("train", "val", "test"):
+        assert list((crops / "images" / split).glob("*.jpg")), split
+    assert (runs / "c" / "weights" / "best.pt").exists()
+    assert "--stage crops" in (runs / "c" / "model-card-draft.md").read_text()

@@ -31,7 +31,7 @@ def _fail(msg: str) -> typer.Exit:
     return typer.Exit(code=2)
 
 
-def _ground_truth(video: Path) -> dict[str, Any] | None:
+def load_truth(video: Path) -> dict[str, Any] | None:
     path = video.with_suffix(".json")
     if not path.exists():
         return None
@@ -42,7 +42,9 @@ def _ground_truth(video: Path) -> dict[str, Any] | None:
     return doc
 
 
-def _setup(video: Path, out_dir: Path, doc: dict[str, Any] | None, detect_fps: float = 5.0) -> CameraSetup:
+def camera_setup(
+    video: Path, out_dir: Path, doc: dict[str, Any] | None, detect_fps: float = 5.0
+) -> CameraSetup:
     from vision.evaluate import clip_rules
     from vision.pipeline import CameraSetup
 
@@ -61,7 +63,7 @@ def _setup(video: Path, out_dir: Path, doc: dict[str, Any] | None, detect_fps: f
     )
 
 
-class _DetectorSource:
+class DetectorSource:
     """The detector for each video: one model for all, or the oracle of each clip."""
 
     def __init__(self, profile: Path | None, oracle: bool) -> None:
@@ -93,7 +95,7 @@ class _DetectorSource:
 
 
 def _run_one(
-    video: Path, source: _DetectorSource, out_dir: Path, detect_fps: float
+    video: Path, source: DetectorSource, out_dir: Path, detect_fps: float
 ) -> tuple[FileResult | None, str | None]:
     """Run one file; return its result and the one-line error, if any (partial result kept)."""
     from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
@@ -104,8 +106,8 @@ def _run_one(
 
     try:
         probe(video)  # a bad file is named as such before any detector reads it
-        doc = _ground_truth(video)
-        setup = _setup(video, out_dir, doc, detect_fps)
+        doc = load_truth(video)
+        setup = camera_setup(video, out_dir, doc, detect_fps)
         detector = source.for_video(video)
     except (ValueError, VideoError) as e:
         return None, str(e)
@@ -150,7 +152,7 @@ def analyze(
     import av.logging
 
     av.logging.set_level(None)
-    source = _DetectorSource(profile, oracle)
+    source = DetectorSource(profile, oracle)
     results, errors = [], []
     for video in videos:
         result, error = _run_one(video, source, out, detect_fps)
@@ -165,7 +167,7 @@ def analyze(
         raise typer.Exit(code=1)
 
 
-def _eval_report(results: list[FileResult], docs: dict[Path, dict[str, Any]]) -> EvalReport:
+def eval_report(results: list[FileResult], docs: dict[Path, dict[str, Any]]) -> EvalReport:
     from vision.evaluate import PredEvent, evaluate_clip, summarize
 
     clips = []
@@ -176,7 +178,7 @@ def _eval_report(results: list[FileResult], docs: dict[Path, dict[str, Any]]) ->
     return summarize(clips)
 
 
-def _print_report(report: EvalReport, results: list[FileResult]) -> None:
+def print_report(report: EvalReport, results: list[FileResult]) -> None:
     from rich.console import Console
     from rich.table import Table
 
@@ -216,12 +218,12 @@ def evaluate(
         from api.settings import get_settings
 
         clips = sorted(get_settings().sample_dir.glob("*.mp4"))
-    source = _DetectorSource(profile, oracle)
+    source = DetectorSource(profile, oracle)
     results: list[FileResult] = []
     docs: dict[Path, dict[str, Any]] = {}
     failed = False
     for clip in clips:
-        doc = _ground_truth(clip)
+        doc = load_truth(clip)
         if doc is None:
             typer.echo(f"error: {clip}: no ground truth {clip.with_suffix('.json').name} beside it", err=True)
             failed = True
@@ -233,8 +235,8 @@ def evaluate(
         elif result is not None:
             results.append(result)
             docs[clip] = doc
-    report = _eval_report(results, docs)
-    _print_report(report, results)
+    report = eval_report(results, docs)
+    print_report(report, results)
     if json_out is not None:
         json_out.write_text(json.dumps(report_json(report), indent=2) + "\n", encoding="utf-8")
     if failed:

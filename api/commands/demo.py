@@ -18,7 +18,7 @@ import typer
 def _analyze_into_database(
     profile: Path | None, oracle: bool, out_dir: Path
 ) -> tuple[list[Any], dict[Path, Any]]:
-    from api.commands.analyze import _DetectorSource, _ground_truth, _setup
+    from api.commands.analyze import DetectorSource, camera_setup, load_truth
     from api.ingest import DatabaseEventSink
     from api.settings import get_settings
     from vision.pipeline import run_file
@@ -26,16 +26,16 @@ def _analyze_into_database(
     from vision.sinks import JsonlSink
 
     settings = get_settings()
-    source = _DetectorSource(profile, oracle)
+    source = DetectorSource(profile, oracle)
     db_sink = DatabaseEventSink.from_settings(settings)
     results, docs = [], {}
     try:
         for video in sorted(settings.sample_dir.glob("*.mp4")):
-            doc = _ground_truth(video)
+            doc = load_truth(video)
             if doc is not None:
                 docs[video] = doc
             sink = TeeSink(JsonlSink(out_dir / video.stem), _KeepOpen(db_sink))
-            result = run_file(video, source.for_video(video), sink, _setup(video, out_dir, doc))
+            result = run_file(video, source.for_video(video), sink, camera_setup(video, out_dir, doc))
             typer.echo(f"  {video.name:<32} {len(result.events):>2} events, {result.frames} frames")
             results.append(result)
     finally:
@@ -62,7 +62,7 @@ def demo(
     oracle: Annotated[bool, typer.Option(help="use the ground truth instead of the model")] = False,
 ) -> None:
     """Run the whole pipeline on the sample videos into SQLite, print the evaluation, serve the API."""
-    from api.commands.analyze import _eval_report, _print_report
+    from api.commands.analyze import eval_report, print_report
     from api.commands.server import db_upgrade, seed_demo
     from api.commands.server import serve as serve_api
     from api.settings import get_settings
@@ -80,7 +80,7 @@ def demo(
     typer.echo(f"== 4. analyze the sample set with {'the ground-truth oracle' if oracle else prof}")
     results, docs = _analyze_into_database(prof, oracle, settings.data_dir / "demo-events")
     typer.echo("== 5. event-level evaluation against ground truth")
-    _print_report(_eval_report(results, docs), results)
+    print_report(eval_report(results, docs), results)
     if serve:
         typer.echo(f"== 6. serving the API at http://{settings.host}:{settings.port} (Ctrl-C to stop)")
         serve_api(host=None, port=None, workers=1)

@@ -131,6 +131,40 @@ def _render_crops(out: Path, scenes: int, workers: int, dataset_dir: Path) -> Pa
     return yml
 
 
+def crop_dataset(
+    data: Path = typer.Argument(..., help="a YOLO detection dataset yaml (full frames, class 0 = person)"),
+    out: Path = typer.Option(..., "--out", help="folder for the person-crop dataset"),
+    person_class: int = typer.Option(0, "--person-class", min=0, help="class id of the person"),
+) -> None:
+    """Turn a full-frame YOLO dataset (e.g. your own labelled footage) into person crops for the
+    second stage: one crop per labelled person, with the runtime's margins (vision.crops)."""
+    import yaml
+
+    from vision.crops import crop_split
+
+    if not data.is_file():
+        raise _fail(f"{data}: dataset yaml not found")
+    doc = yaml.safe_load(data.read_text())
+    root = Path(doc.get("path") or data.parent)
+    if not root.is_absolute():
+        root = (data.parent / root).resolve()
+    new: dict[str, object] = {"path": str(out.resolve()), "names": doc["names"]}
+    for split in ("train", "val", "test"):
+        if split not in doc:
+            continue
+        images = root / doc[split]
+        labels = Path(str(images).replace("/images", "/labels", 1))
+        if not images.is_dir():
+            raise _fail(f"{data}: {split} folder {images} not found")
+        n = crop_split(
+            images, labels, out / "images" / split, out / "labels" / split, person_class=person_class
+        )
+        typer.echo(f"{split}: {n} person crops")
+        new[split] = f"images/{split}"
+    (out / "data.yaml").write_text(yaml.safe_dump(new, sort_keys=False))
+    typer.echo(f"wrote {out / 'data.yaml'}")
+
+
 def eval_model(
     profile: Path = typer.Option(REPO_ROOT / "models" / "kitchen-yolo11n.yaml", "--profile"),
     data: Path | None = typer.Option(None, "--data", help="dataset yaml; omitted: the synthetic test split"),
@@ -237,3 +271,4 @@ def _suggest(prof: Profile, cache: Path) -> dict[str, float]:
 def register(app: typer.Typer) -> None:
     app.command("train")(train)
     app.command("eval-model")(eval_model)
+    app.command("crop-dataset")(crop_dataset)

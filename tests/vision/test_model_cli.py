@@ -110,3 +110,18 @@ def test_train_crop_stage_renders_crops_and_fine_tunes(tmp_path: Path) -> None:
         assert list((crops / "images" / split).glob("*.jpg")), split
     assert (runs / "c" / "weights" / "best.pt").exists()
     assert "--stage crops" in (runs / "c" / "model-card-draft.md").read_text()
+
+
+def test_crop_dataset_converts_a_full_frame_dataset(tmp_path: Path) -> None:
+    render_test_split(tmp_path / "ds", images=40, val_fraction=0.1, test_fraction=0.2)
+    yml = tmp_path / "ds" / "mine.yaml"  # only the rendered split, the way a user's yaml may be
+    yml.write_text(f"path: {tmp_path / 'ds'}\ntest: images/test\nnames: {{0: person, 1: head_hat}}\n")
+    result = CliRunner().invoke(app, ["crop-dataset", str(yml), "--out", str(tmp_path / "c")])
+    assert result.exit_code == 0, result.output
+    assert "test: " in result.output and "train" not in result.output
+    crops = list((tmp_path / "c" / "images" / "test").glob("*.jpg"))
+    assert crops and len(crops) == len(list((tmp_path / "c" / "labels" / "test").glob("*.txt")))
+    missing = CliRunner().invoke(
+        app, ["crop-dataset", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "x")]
+    )
+    assert missing.exit_code == 2 and "not found" in missing.output

@@ -1,11 +1,14 @@
 """Detector speed per backend on this machine, in one run: PyTorch, ONNX Runtime, OpenVINO.
 
     .venv/bin/python benchmarks/detector.py [--profile models/kitchen-yolo11n.yaml] [--iters 20]
+                                            [--backends openvino] [--batches 1,2,4,8] [--threads 1,2]
 
 Times ``YoloDetector.detect`` end to end (letterbox, network, NMS, boxes back to the frame) on
-rendered 640x360 kitchen frames at the profile's input size, for batch 1 and batch 8, and prints
-ms/frame, frames/s, and the speed-up of the fastest backend over PyTorch. Each backend runs with
-1 thread and with all cores: on a busy machine PyTorch's OpenMP pool collapses with 2 threads.
+rendered 640x360 kitchen frames at the profile's input size, for each batch size (one network
+call per batch: ``max_batch`` is raised to the largest size), and prints ms/frame, frames/s, and
+the speed-up of the fastest backend over PyTorch. Each backend runs with 1 thread and with all
+cores: on a busy machine PyTorch's OpenMP pool collapses with 2 threads. Batch sizes are timed
+in interleaved rounds so a change of machine load hits them alike.
 """
 
 from __future__ import annotations
@@ -32,16 +35,21 @@ def _frames(n: int) -> list[npt.NDArray[np.uint8]]:
     return out
 
 
-def _ms_per_frame(det: YoloDetector, frames: list[npt.NDArray[np.uint8]], batch: int, iters: int) -> float:
-    chunk = frames[:batch]
-    for _ in range(2):  # warm-up: first calls allocate, OpenVINO compiles for this batch size
-        det.detect(chunk)
-    times = []
+def _ms_per_frame(
+    det: YoloDetector, frames: list[npt.NDArray[np.uint8]], batches: list[int], iters: int
+) -> dict[int, float]:
+    """Median ms/frame per batch size; sizes alternate within each round."""
+    for b in batches:  # warm-up: first calls allocate
+        det.detect(frames[:b])
+        det.detect(frames[:b])
+    times: dict[int, list[float]] = {b: [] for b in batches}
     for _ in range(iters):
-        t0 = time.perf_counter()
-        det.detect(chunk)
-        times.append(time.perf_counter() - t0)
-    return 1000.0 * float(np.median(times)) / batch
+        for b in batches:
+            for _ in range(max(1, max(batches) // b)):  # the same number of frames per size
+                t0 = time.perf_counter()
+                det.detect(frames[:b])
+                times[b].append((time.perf_counter() - t0) / b)
+    return {b: 1000.0 * float(np.median(t)) for b, t in times.items()}
 
 
 def main() -> None:
@@ -49,28 +57,37 @@ def main() -> None:
     ap.add_argument("--profile", type=Path, default=Path("models/kitchen-yolo11n.yaml"))
     ap.add_argument("--iters", type=int, default=20)
     ap.add_argument("--threads", default=f"1,{os.cpu_count() or 2}", help="comma-separated thread counts")
+    ap.add_argument("--batches", default="1,2,4,8", help="comma-separated batch sizes")
+    ap.add_argument("--backends", default=",".join(b.value for b in Backend), help="comma-separated")
     a = ap.parse_args()
-    frames = _frames(8)
     threads = sorted({int(t) for t in a.threads.split(",")})
+    batches = sorted({int(b) for b in a.batches.split(",")})
+    backends = [Backend(b) for b in a.backends.split(",")]
+    frames = _frames(max(batches))
+    rounds = max(3, a.iters // max(batches))
     results: dict[tuple[Backend, int, int], float] = {}
     size = ""
-    for backend in Backend:
+    load0 = os.getloadavg()[0]
+    for backend in backends:
         for th in threads:
-            det, profile = load_profile(a.profile, backend=backend, threads=th)
+            det, profile = load_profile(a.profile, backend=backend, threads=th, max_batch=max(batches))
             size = f"{profile.input_size.width}x{profile.input_size.height}"
-            for batch in (1, 8):
-                results[(backend, th, batch)] = _ms_per_frame(det, frames, batch, max(3, a.iters // batch))
+            for batch, ms in _ms_per_frame(det, frames, batches, rounds).items():
+                results[(backend, th, batch)] = ms
             del det
     load = os.getloadavg()[0]
-    print(f"input {size}, frames 640x360, median of max(3, {a.iters}/batch) runs, load average {load:.1f}")
+    print(
+        f"input {size}, frames 640x360, median over {rounds} rounds, load average {load0:.1f} -> {load:.1f} "
+        f"on {os.cpu_count()} cores"
+    )
     print(f"{'backend':<10} {'threads':>7} {'batch':>5} {'ms/frame':>9} {'frames/s':>9}")
     for (backend, th, batch), ms in results.items():
         print(f"{backend.value:<10} {th:>7} {batch:>5} {ms:>9.1f} {1000.0 / ms:>9.1f}")
-    for batch in (1, 8):
-        best = {b: min(results[(b, t, batch)] for t in threads) for b in Backend}
+    for batch in batches:
+        best = {b: min(results[(b, t, batch)] for t in threads) for b in backends}
         fastest = min(best, key=lambda b: best[b])
-        ratio = best[Backend.PYTORCH] / best[fastest]
-        print(f"batch {batch}: fastest {fastest.value} {best[fastest]:.1f} ms/frame, {ratio:.2f}x PyTorch")
+        vs = f", {best[Backend.PYTORCH] / best[fastest]:.2f}x PyTorch" if Backend.PYTORCH in best else ""
+        print(f"batch {batch}: fastest {fastest.value} {best[fastest]:.1f} ms/frame{vs}")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import yaml
 from vision.profile import Backend, Profile, ProfileError, check_class_names, read_profile
 
 PAD_VALUE = 114  # grey padding, as in training
+MAX_BATCH = 2  # images per network call (see YoloDetector)
 MAX_NMS = 30_000  # candidates per image that enter NMS (highest confidence first), as ultralytics
 
 
@@ -157,14 +158,28 @@ class YoloDetector:
     """``vision.detector.Detector`` for any YOLO detection model described by a profile.
 
     One instance serves every camera of a process: ``detect`` takes frames of any sizes (BGR)
-    and runs them as one batch. ``threads`` caps the runtime's CPU threads (None: its default).
-    Calls from several threads are serialised (the runtimes' infer requests are not shareable).
+    and runs them in batches of at most ``max_batch``. ``threads`` caps the runtime's CPU
+    threads (None: its default). Calls from several threads are serialised (the runtimes' infer
+    requests are not shareable).
+
+    Why ``max_batch`` is 2: each image of a batch holds ~40 MB of activations in OpenVINO
+    (8 cameras in one process peak at ~550 MB with batch 1, ~600 MB with 2, ~650 MB with 4,
+    ~760 MB with 8), while on a shared 2-core CPU larger batches showed no gain per frame
+    (``benchmarks/detector.py --batches 1,2,4,8``; docs/evaluation.md has the numbers).
     """
 
     def __init__(
-        self, profile: Profile, *, backend: Backend | None = None, threads: int | None = None
+        self,
+        profile: Profile,
+        *,
+        backend: Backend | None = None,
+        threads: int | None = None,
+        max_batch: int = MAX_BATCH,
     ) -> None:
+        if max_batch < 1:
+            raise ValueError(f"max_batch must be >= 1, got {max_batch}")
         self.profile = profile
+        self.max_batch = max_batch
         self.backend = backend or profile.backend
         path = profile.weights_path(self.backend)
         if not path.exists():
@@ -185,29 +200,34 @@ class YoloDetector:
         self._lock = threading.Lock()
 
     def preprocess(self, images: Sequence[Image]) -> tuple[npt.NDArray[np.float32], list[Any]]:
-        boxes, geo = [], []
-        for img in images:
+        batch = np.empty((len(images), 3, *self.hw), dtype=np.float32)  # filled in place: one copy
+        geo = []
+        for i, img in enumerate(images):
             if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8 or min(img.shape[:2]) < 2:
                 raise ValueError(f"expected a BGR uint8 image of shape HxWx3, got {img.dtype} {img.shape}")
             lb, r, px, py = letterbox(img, self.hw)
-            boxes.append(lb)
+            batch[i] = lb.transpose(2, 0, 1)[::-1]  # BGR HWC -> RGB CHW
             geo.append((r, px, py, img.shape[1], img.shape[0]))
-        batch = np.stack(boxes)[..., ::-1].transpose(0, 3, 1, 2)  # BGR HWC -> RGB CHW
-        return np.ascontiguousarray(batch, dtype=np.float32) / 255.0, geo
+        np.divide(batch, 255.0, out=batch)
+        return batch, geo
 
     def raw(self, images: Sequence[npt.NDArray[np.uint8]]) -> npt.NDArray[np.float32]:
         """The network's output before NMS, ``(batch, 4 + classes, anchors)`` (for backend checks)."""
-        batch = self.preprocess(images)[0]
-        with self._lock:
-            return self._run(batch)
+        return np.concatenate([self._infer(c)[0] for c in self._chunks(images)])
 
     def detect(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[sv.Detections]:
-        if len(images) == 0:
-            return []
+        out: list[sv.Detections] = []
+        for chunk in self._chunks(images):
+            out.extend(self._postprocess(*self._infer(chunk)))
+        return out
+
+    def _chunks(self, images: Sequence[Image]) -> list[Sequence[Image]]:
+        return [images[i : i + self.max_batch] for i in range(0, len(images), self.max_batch)]
+
+    def _infer(self, images: Sequence[Image]) -> tuple[npt.NDArray[np.float32], list[Any]]:
         batch, geo = self.preprocess(images)
         with self._lock:
-            raw = self._run(batch)
-        return self._postprocess(raw, geo)
+            return self._run(batch), geo
 
     def _postprocess(self, raw: npt.NDArray[np.float32], geo: list[Any]) -> list[sv.Detections]:
         nc = len(self.class_names)
@@ -317,10 +337,14 @@ def _greedy(
 
 
 def load_profile(
-    path: Path, *, backend: Backend | str | None = None, threads: int | None = None
+    path: Path,
+    *,
+    backend: Backend | str | None = None,
+    threads: int | None = None,
+    max_batch: int = MAX_BATCH,
 ) -> tuple[YoloDetector, Profile]:
     """Read a model profile and load its weights; raises ``ProfileError`` (a ``ValueError``)
     on a bad profile, missing weights, or a class list that differs from the model's."""
     profile = read_profile(path)
     be = Backend(backend) if backend is not None else None
-    return YoloDetector(profile, backend=be, threads=threads), profile
+    return YoloDetector(profile, backend=be, threads=threads, max_batch=max_batch), profile

@@ -230,12 +230,20 @@ def test_concurrent_callers_get_the_same_boxes(detector: YoloDetector, scenes: l
 
 
 def test_any_batch_size_gives_each_frame_its_own_boxes(detector: YoloDetector, scenes: list[Scene]) -> None:
-    """OpenVINO compiles once with a dynamic batch: 1, 3 and 7 frames per call, same boxes."""
+    """OpenVINO compiles once with a dynamic batch: 3 and 7 frames in one network call (max_batch
+    8) or in chunks of 2 (the default) give each frame the boxes it gets alone."""
     images = [img for img, _ in scenes]
     alone = [detector.detect([img])[0] for img in images]
-    for n in (3, 7):
+    wide, _ = load_profile(PROFILE, threads=2, max_batch=8)
+    assert detector.max_batch == 2
+    for det, n in ((wide, 3), (wide, 7), (detector, 7)):
         batch = [images[i % len(images)] for i in range(n)]
-        for i, d in enumerate(detector.detect(batch)):
+        for i, d in enumerate(det.detect(batch)):
             ref = alone[i % len(images)]
             assert d.data["class_name"].tolist() == ref.data["class_name"].tolist()
             np.testing.assert_allclose(d.xyxy, ref.xyxy, atol=0.5)
+
+
+def test_max_batch_must_be_positive() -> None:
+    with pytest.raises(ValueError, match="max_batch must be >= 1, got 0"):
+        YoloDetector(read_profile(PROFILE), max_batch=0)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -195,6 +196,8 @@ def measure(args: argparse.Namespace, counters, lags) -> dict[str, object]:  # t
         "cpu_per_cam": round(100 * cpu / n, 1),
         "rss_mb_per_cam": round(proc.memory_info().rss / 2**20 / n, 1),
         "rss_mb": round(proc.memory_info().rss / 2**20, 1),
+        "torch": "torch" in sys.modules,
+        "load": round(os.getloadavg()[0], 1),
     }
 
 
@@ -217,7 +220,9 @@ def capacity(args: argparse.Namespace) -> None:
     print(f"clip {clip}; {args.fps} fps analysed per camera; imgsz {args.imgsz}; detector {model}")
     best: dict[str, int] = {}
     for mode in args.modes.split(","):
-        print(f"\n{mode}:  n  ok  min_fps  det_fps  lag_p95_s  drops  cpu%/cam  rss_MB/cam  rss_MB")
+        print(
+            f"\n{mode}:  n  ok  min_fps  det_fps  lag_p95_s  drops  cpu%/cam  rss_MB/cam  rss_MB  torch  load"
+        )
         best[mode] = 0
         for n in (int(x) for x in args.counts.split(",")):
             cmd = [sys.executable, __file__, "_trial", "--mode", mode, "--n", str(n), "--clip", clip]
@@ -236,7 +241,7 @@ def capacity(args: argparse.Namespace) -> None:
             print(
                 f"  {n:3d}  {ok}  {r['min_fps']:7.2f}  {r['mean_det_fps']:7.2f}  {r['lag_p95_s']:9.3f}"
                 f"  {r['drop_rate']:5.3f}  {r['cpu_per_cam']:8.1f}  {r['rss_mb_per_cam']:10.1f}"
-                f"  {r['rss_mb']:6.0f}"
+                f"  {r['rss_mb']:6.0f}  {'yes' if r['torch'] else 'no':>5}  {r['load']:4.1f}"
             )
             if not r["ok"]:
                 break

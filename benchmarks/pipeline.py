@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import multiprocessing as mp
+import os
 import resource
 import sys
 import tempfile
@@ -70,6 +71,7 @@ def naive_track(weights: Path, clips: list[Path], limit_s: float | None) -> tupl
 
 
 DETECT_FPS: float | None = 5.0
+MAX_BATCH: int | None = None  # images per network call (None: the detector's default)
 
 
 def setup_for(clip: Path, media: Path, camera_id: str) -> CameraSetup:
@@ -124,8 +126,22 @@ def pipeline_cameras(
         "cpu_s": cpu,
         "detect_fraction": sent / frames if frames else 0.0,
         "events": float(sum(len(p.closed) for p in pipes)),
-        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "peak_rss_mb": peak_rss_mb(),
+        "torch_loaded": float("torch" in sys.modules),
     }
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS. Not ``ru_maxrss``: Linux carries it over fork + exec, so a child
+    spawned by a parent that has loaded torch for the naive run would report the parent's peak."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def _detector_factory(profile: Path | None, oracle: bool) -> Callable[[Path], Detector]:
@@ -136,14 +152,16 @@ def _detector_factory(profile: Path | None, oracle: bool) -> Callable[[Path], De
     from vision.yolo import load_profile  # type: ignore[import-not-found,unused-ignore]
 
     assert profile is not None
-    model, _ = load_profile(profile)
+    model, _ = load_profile(profile) if MAX_BATCH is None else load_profile(profile, max_batch=MAX_BATCH)
     return lambda clip: model
 
 
-def _child(args: tuple[Path | None, bool, list[Path], float | None, float | None], queue: Any) -> None:
+def _child(
+    args: tuple[Path | None, bool, list[Path], float | None, float | None, int | None], queue: Any
+) -> None:
     """In a fresh process, so the peak RSS is the pipeline's and not the benchmark's."""
-    global DETECT_FPS
-    profile, oracle, clips, limit_s, DETECT_FPS = args
+    global DETECT_FPS, MAX_BATCH
+    profile, oracle, clips, limit_s, DETECT_FPS, MAX_BATCH = args
     with tempfile.TemporaryDirectory() as tmp:
         queue.put(pipeline_cameras(_detector_factory(profile, oracle), clips, limit_s, Path(tmp)))
 
@@ -153,7 +171,7 @@ def run_isolated(
 ) -> dict[str, float]:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=((profile, oracle, clips, limit_s, DETECT_FPS), queue))
+    proc = ctx.Process(target=_child, args=((profile, oracle, clips, limit_s, DETECT_FPS, MAX_BATCH), queue))
     proc.start()
     result: dict[str, float] = queue.get()
     proc.join()
@@ -179,15 +197,20 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=None, help="only the first N seconds of each clip")
     ap.add_argument("--cameras", type=int, default=8, help="cameras in one process for the RSS figure")
     ap.add_argument("--detect-fps", type=float, default=5.0, help="most detections/s per camera (0: no cap)")
+    ap.add_argument("--max-batch", type=int, help="images per network call (default: the detector's)")
     a = ap.parse_args()
-    global DETECT_FPS
+    global DETECT_FPS, MAX_BATCH
     DETECT_FPS = a.detect_fps or None
+    MAX_BATCH = a.max_batch
     if not a.oracle and a.profile is None:
         ap.error("--profile is required (or --oracle)")
     clips = a.clips or sorted((REPO / "sample_videos").glob("*.mp4"))
     if a.oracle:
         clips = [c for c in clips if c.with_suffix(".json").exists()]
-    print(f"{len(clips)} clips, {sum(video_seconds(c, a.seconds) for c in clips):.0f} video-seconds")
+    print(
+        f"{len(clips)} clips, {sum(video_seconds(c, a.seconds) for c in clips):.0f} video-seconds; "
+        f"{os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f}"
+    )
 
     vs, cpu = decode_only(clips, a.seconds)
     rate_a = vs / cpu
@@ -216,8 +239,10 @@ def main() -> None:
     m = run_isolated(a.profile, a.oracle, multi, a.seconds)
     print(
         f"{a.cameras} cameras in one process: peak RSS {m['peak_rss_mb']:.0f} MB (aim <= 600), "
-        f"{m['video_s'] / m['cpu_s']:.2f} video-s per CPU-s"
+        f"{m['video_s'] / m['cpu_s']:.2f} video-s per CPU-s, "
+        f"torch {'loaded' if m['torch_loaded'] else 'not loaded'} in it"
     )
+    print(f"load average at the end {os.getloadavg()[0]:.1f} (other jobs on this machine slow every line)")
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/pipeline.py --profile models/kitchen-yolo11n.yaml
     .venv/bin/python benchmarks/pipeline.py --oracle        # no model: the pipeline's own cost
+    .venv/bin/python benchmarks/pipeline.py --profile models/kitchen-yolo11n.yaml --threads 0,1
 
 Prints, from one run, in video-seconds per CPU-second (higher is better; CPU time counts every
 thread of the process, so it does not flatter multi-threaded backends):
@@ -11,7 +12,9 @@ thread of the process, so it does not flatter multi-threaded backends):
     PyTorch model, the way most users start;
 (c) this pipeline: motion gate, the profile's (fastest) backend, ByteTrack, rules, clips;
 the ratios c/b and c/a, the fraction of frames sent to the detector, and the peak RSS of one
-process running ``--cameras`` cameras (default 8) with batched detection.
+process running ``--cameras`` cameras (default 8) with batched detection. ``--threads 0,1`` runs
+(c) once per inference thread count (0: the runtime's default) against the same (b); on a
+machine shared with other jobs one thread usually costs less CPU per frame.
 """
 
 from __future__ import annotations
@@ -71,7 +74,7 @@ def naive_track(weights: Path, clips: list[Path], limit_s: float | None) -> tupl
 
 
 DETECT_FPS: float | None = 5.0
-MAX_BATCH: int | None = None  # images per network call (None: the detector's default)
+DETECTOR_KW: dict[str, int] = {}  # load_profile options (threads, max_batch); absent: its defaults
 
 
 def setup_for(clip: Path, media: Path, camera_id: str) -> CameraSetup:
@@ -152,26 +155,28 @@ def _detector_factory(profile: Path | None, oracle: bool) -> Callable[[Path], De
     from vision.yolo import load_profile  # type: ignore[import-not-found,unused-ignore]
 
     assert profile is not None
-    model, _ = load_profile(profile) if MAX_BATCH is None else load_profile(profile, max_batch=MAX_BATCH)
+    model, _ = load_profile(profile, **DETECTOR_KW)  # type: ignore[arg-type]
     return lambda clip: model
 
 
 def _child(
-    args: tuple[Path | None, bool, list[Path], float | None, float | None, int | None], queue: Any
+    args: tuple[Path | None, bool, list[Path], float | None, float | None, dict[str, int]], queue: Any
 ) -> None:
     """In a fresh process, so the peak RSS is the pipeline's and not the benchmark's."""
-    global DETECT_FPS, MAX_BATCH
-    profile, oracle, clips, limit_s, DETECT_FPS, MAX_BATCH = args
+    global DETECT_FPS, DETECTOR_KW
+    profile, oracle, clips, limit_s, DETECT_FPS, DETECTOR_KW = args
     with tempfile.TemporaryDirectory() as tmp:
         queue.put(pipeline_cameras(_detector_factory(profile, oracle), clips, limit_s, Path(tmp)))
 
 
 def run_isolated(
-    profile: Path | None, oracle: bool, clips: list[Path], limit_s: float | None
+    profile: Path | None, oracle: bool, clips: list[Path], limit_s: float | None, **detector_kw: int
 ) -> dict[str, float]:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
-    proc = ctx.Process(target=_child, args=((profile, oracle, clips, limit_s, DETECT_FPS, MAX_BATCH), queue))
+    proc = ctx.Process(
+        target=_child, args=((profile, oracle, clips, limit_s, DETECT_FPS, detector_kw), queue)
+    )
     proc.start()
     result: dict[str, float] = queue.get()
     proc.join()
@@ -198,10 +203,16 @@ def main() -> None:
     ap.add_argument("--cameras", type=int, default=8, help="cameras in one process for the RSS figure")
     ap.add_argument("--detect-fps", type=float, default=5.0, help="most detections/s per camera (0: no cap)")
     ap.add_argument("--max-batch", type=int, help="images per network call (default: the detector's)")
+    ap.add_argument(
+        "--threads",
+        default="0",
+        help="comma-separated inference threads, one (c) line each (0: the runtime's default, all cores)",
+    )
     a = ap.parse_args()
-    global DETECT_FPS, MAX_BATCH
+    global DETECT_FPS
     DETECT_FPS = a.detect_fps or None
-    MAX_BATCH = a.max_batch
+    kw = {"max_batch": a.max_batch} if a.max_batch else {}
+    threads = [int(t) for t in a.threads.split(",")]
     if not a.oracle and a.profile is None:
         ap.error("--profile is required (or --oracle)")
     clips = a.clips or sorted((REPO / "sample_videos").glob("*.mp4"))
@@ -225,18 +236,24 @@ def main() -> None:
     else:
         print("(b) naive ultralytics .track  skipped (no .pt weights: --weights or a profile naming them)")
 
-    c = run_isolated(a.profile, a.oracle, clips, a.seconds)
-    rate_c = c["video_s"] / c["cpu_s"]
     backend = "oracle" if a.oracle else str(a.profile)
     cap = f"at most {DETECT_FPS:g} detections/s" if DETECT_FPS else "no detection cap"
-    print(f"(c) this pipeline             {rate_c:8.2f} video-s per CPU-s  ({backend}, motion gate, {cap})")
-    if rate_b:
-        print(f"    c/b = {rate_c / rate_b:.1f}x   (aim >= 8x)")
-    print(f"    c/a = {rate_c / rate_a:.2f}")
-    print(f"    frames sent to the detector: {c['detect_fraction']:.0%}; events: {c['events']:.0f}")
+    for th in threads:
+        c = run_isolated(a.profile, a.oracle, clips, a.seconds, **kw, **({"threads": th} if th else {}))
+        rate_c = c["video_s"] / c["cpu_s"]
+        print(
+            f"(c) this pipeline             {rate_c:8.2f} video-s per CPU-s  ({backend}, motion gate, {cap}, "
+            f"{th or 'default'} inference threads)"
+        )
+        if rate_b:
+            print(f"    c/b = {rate_c / rate_b:.1f}x   (aim >= 8x)")
+        print(f"    c/a = {rate_c / rate_a:.2f}")
+        print(f"    frames sent to the detector: {c['detect_fraction']:.0%}; events: {c['events']:.0f}")
 
     multi = [clips[i % len(clips)] for i in range(a.cameras)]
-    m = run_isolated(a.profile, a.oracle, multi, a.seconds)
+    m = run_isolated(
+        a.profile, a.oracle, multi, a.seconds, **kw, **({"threads": threads[0]} if threads[0] else {})
+    )
     print(
         f"{a.cameras} cameras in one process: peak RSS {m['peak_rss_mb']:.0f} MB (aim <= 600), "
         f"{m['video_s'] / m['cpu_s']:.2f} video-s per CPU-s, "

@@ -81,6 +81,8 @@ class RefinedDetector:
             crops = [np.ascontiguousarray(images[i][b.y1 : b.y2, b.x1 : b.x2]) for i, b in jobs]
             self.crops_run += len(crops)
             for (i, b), d in zip(jobs, self.crops.detect(crops), strict=True):
+                if len(d) == 0:  # sv.Detections.empty() carries no class_name column
+                    continue
                 d = _take(d, np.isin(d.data["class_name"], list(self.classes)))
                 if len(d):
                     d.xyxy = d.xyxy + np.array([b.x1, b.y1, b.x1, b.y1], dtype=np.float32)

@@ -125,3 +125,17 @@ def test_crop_dataset_converts_a_full_frame_dataset(tmp_path: Path) -> None:
         app, ["crop-dataset", str(tmp_path / "nope.yaml"), "--out", str(tmp_path / "x")]
     )
     assert missing.exit_code == 2 and "not found" in missing.output
+
+
+def test_eval_model_scores_the_two_stage_profile(tmp_path: Path) -> None:
+    """The shipped two-stage profile: validator numbers of stage one, then the whole detector's."""
+    yml = render_test_split(tmp_path / "ds", images=60, val_fraction=0.1, test_fraction=0.2)
+    out = tmp_path / "m.json"
+    profile = ROOT / "models" / "kitchen-yolo11n-2stage.yaml"
+    args = ["eval-model", "--profile", str(profile), "--data", str(yml), "--no-fp", "--json", str(out)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "two-stage (kitchen-yolo11n-crops.yaml on each person for cigarette, phone)" in result.output
+    report = json.loads(out.read_text())
+    assert report["two_stage"]["per_class"]["person"] > 0.9  # stage one's persons pass through
+    assert abs(report["two_stage"]["map50"] - report["map50"]) < 0.1

@@ -143,6 +143,12 @@ def test_crop_boxes_are_mapped_back_and_merged_with_the_frame_boxes() -> None:
     assert (only_crops.data["class_name"] == "cigarette").sum() == 1
 
 
+def test_a_crop_with_nothing_found_leaves_the_frame_boxes() -> None:
+    base = _Fixed([("person", 100, 50, 150, 250, 0.9), ("cigarette", 140, 100, 156, 108, 0.5)])
+    d = RefinedDetector(base, _Fixed([]), ["cigarette"]).detect([np.zeros((360, 640, 3), np.uint8)])[0]
+    assert sorted(d.data["class_name"].tolist()) == ["cigarette", "person"]
+
+
 def test_no_person_no_second_stage() -> None:
     base = _Fixed([("rat", 10, 10, 30, 20, 0.9)])
     crop = _Fixed([("cigarette", 1, 1, 5, 3, 0.9)])

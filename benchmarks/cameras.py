@@ -2,6 +2,7 @@
 
     python benchmarks/cameras.py capacity [--profile models/x.yaml | --arch yolo11n.yaml]
                                           [--clip sample_videos/canteen_no_hat.mp4] [--counts 1,2,4,8,16]
+                                          [--modes runtime,naive] [--threads 1] [--max-batch 8]
     python benchmarks/cameras.py drops [--outages 3,15]
     python benchmarks/cameras.py latency [--seconds 10]
 
@@ -63,7 +64,10 @@ def build_detector(args: argparse.Namespace) -> object:
     if args.profile:
         from streams.runtime import load_detector
 
-        return load_detector(Path(args.profile))
+        det = load_detector(Path(args.profile), threads=args.threads)
+        if args.max_batch and hasattr(det, "max_batch"):  # images per network call (vision.yolo)
+            det.max_batch = args.max_batch
+        return det
     if args.arch == "none":  # the runtime's own cost: decode, gate, tracker, rules, clips, health
         from streams.detect import NullDetector
 
@@ -226,7 +230,17 @@ def capacity(args: argparse.Namespace) -> None:
         best[mode] = 0
         for n in (int(x) for x in args.counts.split(",")):
             cmd = [sys.executable, __file__, "_trial", "--mode", mode, "--n", str(n), "--clip", clip]
-            for key in ("profile", "arch", "imgsz", "fps", "seconds", "warmup", "naive_backend"):
+            for key in (
+                "profile",
+                "arch",
+                "imgsz",
+                "fps",
+                "seconds",
+                "warmup",
+                "naive_backend",
+                "threads",
+                "max_batch",
+            ):
                 if getattr(args, key) is not None:
                     cmd += [f"--{key.replace('_', '-')}", str(getattr(args, key))]
             if args.every_frame:
@@ -389,6 +403,8 @@ def main() -> None:
         p.add_argument("--warmup", type=float, default=6.0)
         p.add_argument("--clip", default=None)
         p.add_argument("--every-frame", action="store_true", help="detect on every analysed frame (no gate)")
+        p.add_argument("--threads", type=int, default=None, help="runtime's inference threads (default: all)")
+        p.add_argument("--max-batch", type=int, default=None, help="images per network call (default: 2)")
         if name == "capacity":
             p.add_argument("--counts", default="1,2,4,8,12,16,20,24")
             p.add_argument("--modes", default="runtime,naive")

@@ -89,7 +89,7 @@ def labels_in_crop(labels: np.ndarray, box: CropBox, *, keep_inside: float = KEE
     return out[keep]
 
 
-def write_yolo_labels(path: Path, rows: np.ndarray, wh: tuple[int, int]) -> None:
+def write_yolo_labels(path: Path, rows: np.ndarray | Sequence[Sequence[float]], wh: tuple[int, int]) -> None:
     """Write ``(class, x1, y1, x2, y2)`` pixel rows as a YOLO label file (normalised centre/size)."""
     w, h = wh
     lines = [
@@ -102,11 +102,16 @@ def write_yolo_labels(path: Path, rows: np.ndarray, wh: tuple[int, int]) -> None
 def read_yolo_labels(path: Path, wh: tuple[int, int]) -> np.ndarray:
     """A YOLO label file → rows ``(class, x1, y1, x2, y2)`` in pixels (empty if missing)."""
     if not path.exists() or path.stat().st_size == 0:
-        return np.zeros((0, 5), np.float32)
-    a = np.loadtxt(path, ndmin=2, dtype=np.float32)
+        return np.zeros((0, 5))
+    a = np.loadtxt(path, ndmin=2)
     w, h = wh
     c, x, y, bw, bh = a.T
     return np.stack([c, (x - bw / 2) * w, (y - bh / 2) * h, (x + bw / 2) * w, (y + bh / 2) * h], 1)
+
+
+def label_file(image: Path) -> Path:
+    """The YOLO label file of ``images/<split>/<name>.jpg``: ``labels/<split>/<name>.txt``."""
+    return image.parent.parent.parent / "labels" / image.parent.name / f"{image.stem}.txt"
 
 
 def crop_split(

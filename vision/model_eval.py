@@ -18,6 +18,7 @@ import numpy.typing as npt
 import supervision as sv
 import yaml
 
+from vision.crops import label_file, read_yolo_labels
 from vision.detector import Detector
 
 # The GPU recipe rendered 16,000 images with 6 % val and 6 % test (models/kitchen-yolo11n.md);
@@ -222,15 +223,9 @@ def _collect(
     iou: float,
 ) -> None:
     """Greedy one-to-one matching by confidence, as mAP does, for one image."""
-    h, w = hw[0], hw[1]
-    label = path.parent.parent.parent / "labels" / path.parent.name / (path.stem + ".txt")
-    rows = np.loadtxt(label, ndmin=2) if label.exists() and label.stat().st_size else np.zeros((0, 5))
+    rows = read_yolo_labels(label_file(path), (hw[1], hw[0]))
     for k, n in enumerate(names):
-        r = rows[rows[:, 0] == k]
-        true = np.stack(
-            [r[:, 1] - r[:, 3] / 2, r[:, 2] - r[:, 4] / 2, r[:, 1] + r[:, 3] / 2, r[:, 2] + r[:, 4] / 2], 1
-        )
-        true = (true * np.array([w, h, w, h])).astype(np.float32)
+        true = rows[rows[:, 0] == k][:, 1:].astype(np.float32)
         n_true[n] += len(true)
         mask = d.data["class_name"] == n if len(d) else np.zeros(0, dtype=bool)
         mine, conf = d.xyxy[mask], d.confidence[mask] if d.confidence is not None else np.zeros(0)
@@ -266,26 +261,15 @@ def detector_map(
         chunk = files[i : i + batch]
         imgs = [_read(p) for p in chunk]
         for path, img, d in zip(chunk, imgs, detector.detect(imgs), strict=True):
-            h, w = img.shape[:2]
-            label = path.parent.parent.parent / "labels" / path.parent.name / (path.stem + ".txt")
-            rows = np.loadtxt(label, ndmin=2) if label.exists() and label.stat().st_size else np.zeros((0, 5))
+            rows = read_yolo_labels(label_file(path), (img.shape[1], img.shape[0]))
             t_cls = rows[:, 0].astype(int)
-            true = np.stack(
-                [
-                    rows[:, 1] - rows[:, 3] / 2,
-                    rows[:, 2] - rows[:, 4] / 2,
-                    rows[:, 1] + rows[:, 3] / 2,
-                    rows[:, 2] + rows[:, 4] / 2,
-                ],
-                1,
-            ) * np.array([w, h, w, h])
             p_cls = (
                 np.array([names.index(n) for n in d.data["class_name"]], dtype=int)
                 if len(d)
                 else np.zeros(0, int)
             )
             conf = d.confidence if (len(d) and d.confidence is not None) else np.zeros(len(d), np.float32)
-            tps.append(_match(d.xyxy.astype(np.float32), p_cls, true.astype(np.float32), t_cls, iouv))
+            tps.append(_match(d.xyxy.astype(np.float32), p_cls, rows[:, 1:].astype(np.float32), t_cls, iouv))
             confs.append(conf)
             pred_cls.append(p_cls)
             true_cls.append(t_cls)

@@ -124,6 +124,10 @@ class Profile(BaseModel):
             raise ProfileError(f"profile {self.name!r} has no weights for backend {backend.value!r}")
         return self.root / self.weights[backend]
 
+    def with_confidence(self, confidence: float) -> Profile:
+        """The same profile with one threshold for every class (evaluation keeps weak boxes)."""
+        return self.model_copy(update={"confidence": {}, "default_confidence": confidence})
+
     def threshold(self, class_name: str) -> float:
         return self.confidence.get(class_name, self.default_confidence)
 

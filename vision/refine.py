@@ -158,4 +158,4 @@ def load_detector(
 def _lowered(profile: Profile, min_confidence: float | None) -> Profile:
     if min_confidence is None:
         return profile
-    return profile.model_copy(update={"confidence": {}, "default_confidence": min_confidence})
+    return profile.with_confidence(min_confidence)

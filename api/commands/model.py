@@ -260,7 +260,7 @@ def _suggest(prof: Profile, cache: Path) -> dict[str, float]:
 
     typer.echo(f"rendering the synthetic val split into {cache} (cached)")
     yml = render_test_split(cache, split="val")
-    low = YoloDetector(prof.model_copy(update={"confidence": {}, "default_confidence": 0.05}))
+    low = YoloDetector(prof.with_confidence(0.05))
     best = suggest_thresholds(low, yml.parent / "images" / "val")
     typer.echo("suggested per-class confidence (F1-best on val):")
     for cls, (thr, f1) in best.items():

@@ -123,7 +123,7 @@ def test_same_boxes_as_ultralytics_nms(
 
     profile = read_profile(PROFILE)
     if default_confidence is not None:
-        profile = profile.model_copy(update={"confidence": {}, "default_confidence": default_confidence})
+        profile = profile.with_confidence(default_confidence)
     thr = np.array([profile.threshold(n) for n in profile.class_names], dtype=np.float32)
     total = candidates = 0
     for raw in raw_outputs:

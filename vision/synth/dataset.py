@@ -9,14 +9,16 @@ hard part for a detector trained from scratch.
 from __future__ import annotations
 
 import multiprocessing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import cv2
 import numpy as np
 import yaml
 
+from vision.crops import crop_split, labels_in_crop, person_crop_box, write_yolo_labels
 from vision.kinds import CLASS_ID, CLASS_NAMES, ObjectClass
 from vision.synth.generate import build_scenario, random_spec
 from vision.synth.render import Renderer
@@ -42,15 +44,23 @@ def _render_scene(args: tuple[str, int, int, Path, int]) -> int:
         name = f"{seed}_{k}"
         q = int(rng.integers(45, 95))
         cv2.imwrite(str(img_dir / f"{name}.jpg"), img, [cv2.IMWRITE_JPEG_QUALITY, q])
-        lines = []
-        for o in objs:
-            x1, y1, x2, y2 = o.xyxy
-            if x2 - x1 < 2 or y2 - y1 < 2:
-                continue
-            cx, cy, bw, bh = (x1 + x2) / 2 / W, (y1 + y2) / 2 / H, (x2 - x1) / W, (y2 - y1) / H
-            lines.append(f"{CLASS_ID[o.cls]} {cx:.6f} {cy:.6f} {bw:.6f} {bh:.6f}")
-        (lbl_dir / f"{name}.txt").write_text("\n".join(lines) + ("\n" if lines else ""))
+        rows = [
+            (CLASS_ID[o.cls], *o.xyxy)
+            for o in objs
+            if o.xyxy[2] - o.xyxy[0] >= 2 and o.xyxy[3] - o.xyxy[1] >= 2
+        ]
+        write_yolo_labels(lbl_dir / f"{name}.txt", rows, (W, H))
     return n_frames
+
+
+def _each(fn: Callable[[Any], int], jobs: Sequence[Any], workers: int, chunksize: int) -> Iterator[int]:
+    """``fn`` over ``jobs`` in order, in ``workers`` processes when more than one."""
+    if workers <= 1:
+        yield from map(fn, jobs)
+        return
+    # spawn, not fork: a parent holding OpenVINO/torch thread pools can deadlock forked children
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as ex:
+        yield from ex.map(fn, jobs, chunksize=chunksize)
 
 
 def write_dataset(
@@ -87,18 +97,10 @@ def write_dataset(
             )
     done = 0
     total = sum(j[2] for j in jobs)
-    if workers > 1:
-        # spawn, not fork: a parent holding OpenVINO/torch thread pools can deadlock forked children
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as ex:
-            for k in ex.map(_render_scene, jobs, chunksize=4):
-                done += k
-                if progress:
-                    progress(done, total)
-    else:
-        for j in jobs:
-            done += _render_scene(j)
-            if progress:
-                progress(done, total)
+    for k in _each(_render_scene, jobs, workers, chunksize=4):
+        done += k
+        if progress:
+            progress(done, total)
     data = {
         "path": str(out.resolve()),
         "train": "images/train",
@@ -121,8 +123,6 @@ CROP_KEEP_PLAIN = 0.15  # share of crops with no cigarette or phone that are kep
 
 def _render_crop_scene(args: tuple[str, int, Path]) -> int:
     from dataclasses import replace
-
-    from vision.crops import labels_in_crop, person_crop_box, write_yolo_labels
 
     split, seed, root = args
     rng = np.random.default_rng([seed, 31])
@@ -175,8 +175,6 @@ def write_crop_dataset(
     whose ``test`` split is cropped around its labelled persons, so both stages are tested on
     the same never-trained scenes.
     """
-    from vision.crops import crop_split
-
     counts = {"val": max(1, int(scenes * val_fraction))}
     counts["train"] = max(1, scenes - counts["val"])
     jobs = []
@@ -184,19 +182,9 @@ def write_crop_dataset(
         (out / "images" / split).mkdir(parents=True, exist_ok=True)
         (out / "labels" / split).mkdir(parents=True, exist_ok=True)
         jobs += [(split, CROP_SEED_BASE[split] + s, out) for s in range(n)]
-    done = 0
-    if workers > 1:
-        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as ex:
-            for _ in ex.map(_render_crop_scene, jobs, chunksize=8):
-                done += 1
-                if progress:
-                    progress(done, len(jobs))
-    else:
-        for j in jobs:
-            _render_crop_scene(j)
-            done += 1
-            if progress:
-                progress(done, len(jobs))
+    for done, _ in enumerate(_each(_render_crop_scene, jobs, workers, chunksize=8), start=1):
+        if progress:
+            progress(done, len(jobs))
     data: dict[str, object] = {
         "path": str(out.resolve()),
         "train": "images/train",

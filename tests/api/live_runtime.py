@@ -16,7 +16,7 @@ from collections.abc import Iterator
 import av
 import httpx
 import pytest
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection
 from pydantic import SecretStr
 
 from api.settings import Settings
@@ -24,6 +24,7 @@ from streams.config import parse_config
 from streams.runtime import Runtime
 from streams.sinks import CollectingSink
 from streams.testing import make_pattern_clip
+from tests.webrtc import whep_watch
 
 TOKEN_ENV = "BK_TEST_LIVE_RUNTIME_TOKEN"
 TOKEN = "runtime-token-" + uuid.uuid4().hex
@@ -95,30 +96,5 @@ def runtime_session(rt: Runtime, camera_key: str, public: bool = False) -> str:
 
 async def watch(url: str, headers: dict[str, str], n: int) -> tuple[list[av.VideoFrame], httpx.Response]:
     """WHEP as a client through ``url``: offer, answer, ``n`` decoded frames, then hang up."""
-    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    pc.addTransceiver("video", direction="recvonly")
-    frames: list[av.VideoFrame] = []
-    done = asyncio.Event()
-
-    @pc.on("track")
-    def _on_track(track: object) -> None:
-        async def pull() -> None:
-            while len(frames) < n:
-                frames.append(await track.recv())  # type: ignore[attr-defined]
-            done.set()
-
-        asyncio.ensure_future(pull())
-
-    await pc.setLocalDescription(await pc.createOffer())
-    try:
-        async with httpx.AsyncClient(timeout=30) as client:
-            r = await client.post(
-                url, content=pc.localDescription.sdp, headers={**headers, "Content-Type": "application/sdp"}
-            )
-            assert r.status_code == 201, r.text
-            await pc.setRemoteDescription(RTCSessionDescription(sdp=r.text, type="answer"))
-            await asyncio.wait_for(done.wait(), 30)
-            hang_up = await client.delete(str(httpx.URL(url).join(r.headers["location"])), headers=headers)
-    finally:
-        await pc.close()
+    frames, _answer, hang_up = await whep_watch(url, n, headers)
     return frames, hang_up

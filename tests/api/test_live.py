@@ -24,6 +24,7 @@ from api.settings import Settings
 from streams.runtime import Runtime
 from tests.api.live_runtime import TOKEN, live_runtime, offer_sdp, watch, with_live
 from tests.api.world import World
+from tests.webrtc import launch_chromium
 
 __all__ = ["live_runtime"]  # the fixture, imported for this module's tests
 SDP = {"Content-Type": "application/sdp"}
@@ -185,17 +186,7 @@ def test_chromium_plays_a_camera_through_the_api(world: World, live_url: str) ->
 
     token = world.token("staff_a")
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--no-first-run",
-                "--disable-features=WebRtcHideLocalIpsWithMdns",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        )
+        browser = launch_chromium(p)
         try:
             page = browser.new_page()
             page.goto(f"{live_url}/api/health")  # same origin as the API: no CORS involved

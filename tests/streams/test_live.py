@@ -12,7 +12,6 @@ import httpx
 import numpy as np
 import pytest
 import ultralytics
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from starlette.requests import Request
 from starlette.testclient import TestClient
 
@@ -22,6 +21,7 @@ from streams.privacy import FaceBlurrer
 from streams.runtime import Runtime
 from streams.sinks import CollectingSink
 from streams.slots import FrameHub
+from tests.webrtc import launch_chromium, whep_watch
 
 from .conftest import wait_for
 
@@ -76,32 +76,12 @@ def runtime(pattern_clip: Path, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 async def receive(url: str, n: int) -> list[av.VideoFrame]:
     """WHEP as a client: POST our offer, apply the answer, collect ``n`` decoded frames."""
-    pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
-    pc.addTransceiver("video", direction="recvonly")
-    frames: list[av.VideoFrame] = []
-    done = asyncio.Event()
-
-    @pc.on("track")
-    def _on_track(track: object) -> None:
-        async def pull() -> None:
-            while len(frames) < n:
-                frames.append(await track.recv())  # type: ignore[attr-defined]
-            done.set()
-
-        asyncio.ensure_future(pull())
-
-    await pc.setLocalDescription(await pc.createOffer())
-    async with httpx.AsyncClient() as client:
-        r = await client.post(
-            url, content=pc.localDescription.sdp, headers={"Content-Type": "application/sdp"}
-        )
-        assert r.status_code == 201, r.text
-        assert r.headers["content-type"].startswith("application/sdp") and "/whep/" in r.headers["location"]
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=r.text, type="answer"))
-        await asyncio.wait_for(done.wait(), 30)
-        hang_up = await client.delete(str(httpx.URL(url).join(r.headers["location"])))
-        assert hang_up.status_code == 200
-    await pc.close()
+    frames, answer, hang_up = await whep_watch(url, n, timeout=5.0)
+    assert (
+        answer.headers["content-type"].startswith("application/sdp")
+        and "/whep/" in answer.headers["location"]
+    )
+    assert hang_up.status_code == 200
     return frames
 
 
@@ -175,19 +155,7 @@ def test_chromium_plays_the_live_stream(runtime: Runtime) -> None:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            headless=True,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--disable-features=WebRtcHideLocalIpsWithMdns",
-                "--autoplay-policy=no-user-gesture-required",
-            ],
-        )
+        browser = launch_chromium(p)
         try:
             page = browser.new_page()
             page.goto(f"{base(runtime)}/live/cam0/")

@@ -1,9 +1,10 @@
-"""``brightkitchen train`` and ``brightkitchen eval-model``: make a detector, and measure it.
+"""``brightkitchen train``, ``eval-model`` and ``quantize``: make a detector, measure it, shrink it.
 
 ``train`` wraps ultralytics training (``vision.train``): with no ``--data`` it first renders the
 synthetic dataset. ``eval-model`` runs ultralytics' validator on a held-out split (by default the
 synthetic test split of the shipped recipe, rendered here from the same seeds) and prints mAP50
 overall and per class, then counts false positives on the sample set's clean clips.
+``quantize`` writes an INT8 copy of a profile's OpenVINO model and its profile (``vision.quantize``).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from vision.profile import Profile
+    from vision.profile import Backend, Profile
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 
@@ -169,7 +170,12 @@ def eval_model(
     profile: Path = typer.Option(REPO_ROOT / "models" / "kitchen-yolo11n.yaml", "--profile"),
     data: Path | None = typer.Option(None, "--data", help="dataset yaml; omitted: the synthetic test split"),
     split: str = typer.Option("test", "--split"),
-    backend: str = typer.Option("pytorch", "--backend", help="weights the validator runs: pytorch|onnx"),
+    backend: str = typer.Option(
+        "pytorch",
+        "--backend",
+        help="pytorch|onnx: ultralytics' validator on those weights; openvino: our runtime "
+        "(vision.yolo at the profile's input size, e.g. an INT8 profile), same matching rule",
+    ),
     imgsz: int = typer.Option(640, "--imgsz", min=64, max=2048),
     cache: Path = typer.Option(Path("var/datasets/kitchen-test"), "--cache", help="where the split renders"),
     clips: list[Path] = typer.Option(  # noqa: B008 - typer reads defaults at import
@@ -194,10 +200,16 @@ def eval_model(
     except (ProfileError, ValueError) as e:
         raise _fail(str(e)) from e
     report: dict[str, object] = {}
-    if run_map:
+    if run_map and Backend(backend) is Backend.OPENVINO:
+        typer.echo(f"{prof.model_version} ({weights.name}, our OpenVINO runtime):")
+        report.update(_runtime_map(profile, prof, data, split, cache, Backend.OPENVINO))
+    elif run_map:
         report.update(_map(prof, weights, data, split, imgsz, cache))
         if prof.refine is not None:
-            report["two_stage"] = _two_stage_map(profile, prof, data, split, cache)
+            typer.echo(
+                f"two-stage ({prof.refine.profile} on each person for {', '.join(prof.refine.classes)}):"
+            )
+            report["two_stage"] = _runtime_map(profile, prof, data, split, cache)
     clip_paths = clips or sorted((REPO_ROOT / "sample_videos").glob("clean_*.mp4"))
     if fp and clip_paths:
         f = count_false_positives(detector, clip_paths)
@@ -230,10 +242,15 @@ def _map(
     return {"map50": m.map50, "map50_95": m.map50_95, "per_class": m.per_class_map50}
 
 
-def _two_stage_map(
-    path: Path, prof: Profile, data: Path | None, split: str, cache: Path
+def _runtime_map(
+    path: Path,
+    prof: Profile,
+    data: Path | None,
+    split: str,
+    cache: Path,
+    backend: Backend | None = None,
 ) -> dict[str, object]:
-    """mAP of the whole two-stage detector (``refine`` in the profile) on the same split."""
+    """mAP of our own detector (two-stage when the profile has ``refine``) on the same split."""
     import yaml
 
     from vision.model_eval import detector_map, render_test_split
@@ -242,9 +259,7 @@ def _two_stage_map(
     yml = data or render_test_split(cache)
     doc = yaml.safe_load(yml.read_text())
     images = Path(doc.get("path") or yml.parent) / doc[split]
-    assert prof.refine is not None
-    typer.echo(f"two-stage ({prof.refine.profile} on each person for {', '.join(prof.refine.classes)}):")
-    det, _ = load_detector(path, min_confidence=0.001)
+    det, _ = load_detector(path, backend=backend, min_confidence=0.001)
     m = detector_map(det, images)
     typer.echo(f"mAP50 {m.map50:.3f}   mAP50-95 {m.map50_95:.3f}   ({m.images} images)")
     for cls in prof.class_names:
@@ -268,7 +283,55 @@ def _suggest(prof: Profile, cache: Path) -> dict[str, float]:
     return {c: t for c, (t, _) in best.items()}
 
 
+def quantize(
+    profile: Path = typer.Option(REPO_ROOT / "models" / "kitchen-yolo11n.yaml", "--profile"),
+    data: Path | None = typer.Option(
+        None, "--data", help="dataset yaml whose val split calibrates; omitted: the synthetic val split"
+    ),
+    images: int = typer.Option(300, "--images", min=1, max=100_000, help="calibration images"),
+    out: Path | None = typer.Option(None, "--out", help="default: MODELS/<name>_int8_openvino_model"),
+    profile_out: Path | None = typer.Option(
+        None, "--profile-out", help="default: <profile>-int8.yaml beside the profile (kept if it exists)"
+    ),
+    preset: str = typer.Option("mixed", "--preset", help="NNCF preset: mixed or performance"),
+    cache: Path = typer.Option(
+        Path("var/datasets/kitchen-val"), "--cache", help="where the val split renders"
+    ),
+) -> None:
+    """INT8 post-training quantization (NNCF) of the profile's OpenVINO model, calibrated on the val
+    split (never the test split) with the runtime's own preprocessing; writes the INT8 IR (dynamic
+    batch, as the FP32 one) and a profile that points at it. Measure it before shipping:
+    ``eval-model --profile <profile>-int8.yaml --backend openvino``."""
+    from vision.model_eval import render_test_split
+    from vision.profile import ProfileError, read_profile
+    from vision.quantize import calibration_images, quantize_openvino, split_folder, write_int8_profile
+
+    if preset not in ("mixed", "performance"):
+        raise _fail(f"--preset {preset}: expected mixed or performance")
+    try:
+        prof = read_profile(profile)
+        if data is None:
+            typer.echo(f"rendering the synthetic val split into {cache} (cached)")
+            data = render_test_split(cache, split="val")
+        elif not data.exists():
+            raise _fail(f"--data {data}: not found")
+        files = calibration_images(split_folder(data, "val"), images)
+        out = out or prof.root / f"{prof.name}_int8_openvino_model"
+        t0 = time.time()
+        xml = quantize_openvino(profile, files, out, mixed=preset == "mixed", progress=typer.echo)
+    except (ProfileError, ValueError) as e:
+        raise _fail(str(e)) from e
+    size_mb = sum(p.stat().st_size for p in out.iterdir()) / 1e6
+    typer.echo(f"INT8 model: {xml} ({size_mb:.1f} MB) in {time.time() - t0:.0f} s")
+    target = profile_out or profile.with_name(f"{profile.stem}-int8.yaml")
+    if target.exists():
+        typer.echo(f"profile {target} exists: kept (it should point at {out})")
+    else:
+        typer.echo(f"profile: {write_int8_profile(profile, out, target)}")
+
+
 def register(app: typer.Typer) -> None:
     app.command("train")(train)
     app.command("eval-model")(eval_model)
     app.command("crop-dataset")(crop_dataset)
+    app.command("quantize")(quantize)

@@ -106,6 +106,7 @@ class _State:
     run_first_box: BoxXYXY | None = None  # subject box at the run's first frame
     run_moved: bool = False  # the subject moved during the run (pests must: a stain does not)
     last_evidence: BoxXYXY | None = None  # the deciding box at the last frame where it held
+    last_false_s: float = float("-inf")  # last frame where the condition was seen not to hold
 
 
 def _moved(first: BoxXYXY | None, now: BoxXYXY) -> bool:
@@ -116,6 +117,10 @@ def _moved(first: BoxXYXY | None, now: BoxXYXY) -> bool:
     dy = (now[1] + now[3] - first[1] - first[3]) / 2
     size = max(first[2] - first[0], first[3] - first[1])
     return float(np.hypot(dx, dy)) >= max(3.0, size / 3)
+
+
+def _centre_distance(a: BoxXYXY, b: BoxXYXY) -> float:
+    return float(np.hypot((a[0] + a[2] - b[0] - b[2]) / 2, (a[1] + a[3] - b[1] - b[3]) / 2))
 
 
 def _iou(a: BoxXYXY, b: BoxXYXY) -> float:
@@ -199,6 +204,7 @@ class RuleEngine:
         frame_s: float = 0.0,
         open_confidence: float = 0.4,
         detect_interval_s: float = 0.0,
+        unseen_hold_s: float = 2.0,
     ) -> None:
         self.camera_id = camera_id
         self.frame_s = frame_s  # one frame's duration: a run of n frames lasts n * frame_s
@@ -208,6 +214,12 @@ class RuleEngine:
         # When the detector runs only every so often, a gap seen between two detections can be
         # up to that much longer than the real one: grace is widened by it.
         self.detect_interval_s = detect_interval_s
+        # Absence is what the detector *sees* (a hat, a mask, uniform, a closed lid); when the
+        # subject or its deciding box is simply not found (a cockroach the detector misses for a
+        # few frames, a face turned away), the run is held this much longer than grace before it
+        # ends: one incident with a detection gap stays one event. ``ended_s`` is still the last
+        # frame where the condition held.
+        self.unseen_hold_s = unseen_hold_s
         self.rules = rules
         self.model_version = model_version
         self.rule_version = rule_version(rules)
@@ -305,7 +317,6 @@ class RuleEngine:
         """
         if mine is not None and mine.event is not None:
             return None
-        grace = self.rules.params(obs.kind).grace_s + self.detect_interval_s
         best: tuple[int, ViolationKind] | None = None
         best_d = float("inf")
         for key, s in self._states.items():
@@ -320,7 +331,7 @@ class RuleEngine:
             mine_start = mine.run_start_s if mine is not None else None
             young = mine_start is not None
             if (
-                gap > grace
+                gap > self._grace(obs.kind, s)
                 or key in self._holding
                 or (mine_start is not None and mine_start <= s.run_start_s)
             ):
@@ -328,9 +339,7 @@ class RuleEngine:
             if key[0] in self._present and young:
                 continue  # in view (ids swapped, or it kept the person in front): only to a new run
             old, new = s.last_evidence, obs.evidence_xyxy
-            d = float(
-                np.hypot((old[0] + old[2] - new[0] - new[2]) / 2, (old[1] + old[3] - new[1] - new[3]) / 2)
-            )
+            d = _centre_distance(old, new)
             reach = 1.5 * max(old[2] - old[0], 0.02 * self._frame_w) + 0.25 * self._frame_w * gap
             if d <= reach and d < best_d:
                 best, best_d = key, d
@@ -342,6 +351,7 @@ class RuleEngine:
         state.votes.append(obs.holds)
         if not obs.holds:
             state.first_true_s = None
+            state.last_false_s = ts
             return []
         if state.first_true_s is None:
             state.first_true_s = ts
@@ -379,6 +389,8 @@ class RuleEngine:
             return []  # a rat or cockroach that never moves is a stain, a nail, a shadow
         if state.last_end_s is not None and ts < state.last_end_s + cooldown_s:
             return []  # same subject and kind closed recently: no second event
+        if self._shown_by_open_event(ts, obs, state):
+            return []  # a second box on a subject that already has this event (one incident)
         state.event = ViolationEvent(
             kind=obs.kind,
             severity=self.rules.severity(obs.kind),
@@ -395,6 +407,26 @@ class RuleEngine:
         self._sample(state.event, ts, obs.subject_xyxy)
         state.last_emit_s = ts
         return [dataclasses.replace(state.event, track_boxes=list(state.event.track_boxes))]
+
+    def _shown_by_open_event(self, ts: float, obs: Observation, mine: _State) -> bool:
+        """Whether another track's open event of this kind shows the same deciding box.
+
+        A person at the frame's edge or half hidden sometimes gets two overlapping boxes with two
+        track ids, and the phone, the bare face or the cockroach alternates between them: both
+        runs would open an event for one incident. The younger run then raises none while the
+        older event is open and its evidence, seen within ``grace_s``, lies where this one's is.
+        """
+        new = obs.evidence_xyxy
+        for (track_id, kind), s in self._states.items():
+            if kind != obs.kind or s is mine or s.event is None or s.last_evidence is None:
+                continue
+            if ts - s.last_true_s > self._grace(kind, s) or track_id == obs.track_id:
+                continue
+            old = s.last_evidence
+            size = max(old[2] - old[0], old[3] - old[1], new[2] - new[0], new[3] - new[1])
+            if _iou(old, new) >= 0.3 or _centre_distance(old, new) <= 0.5 * size:
+                return True
+        return False
 
     def _extend(self, ts: float, obs: Observation, state: _State) -> list[ViolationEvent]:
         event = state.event
@@ -416,15 +448,24 @@ class RuleEngine:
     def _close_expired(self, ts: float) -> list[ViolationEvent]:
         out = []
         for (_, kind), state in self._states.items():
-            grace = self.rules.params(kind).grace_s + self.detect_interval_s
-            if state.run_start_s is None or ts - state.last_true_s <= grace + 1e-9:
+            grace = self._grace(kind, state) + 1e-9
+            if state.run_start_s is None or ts - state.last_true_s <= grace:
                 continue
+            streak = state.first_true_s
+            if streak is not None and state.last_true_s < streak <= state.last_true_s + grace:
+                continue  # the condition is back within grace; its vote is still being counted
             if state.event is not None:
                 out.append(self._close(state))
             state.run_start_s = None
             state.first_true_s = None
             state.votes.clear()
         return out
+
+    def _grace(self, kind: ViolationKind, state: _State) -> float:
+        """How long after its last true frame a run ends: ``grace_s`` once the absence has been
+        seen, ``unseen_hold_s`` more while the subject has only gone unseen."""
+        grace = self.rules.params(kind).grace_s + self.detect_interval_s
+        return grace if state.last_false_s > state.last_true_s else grace + self.unseen_hold_s
 
     def _close(self, state: _State) -> ViolationEvent:
         event = state.event

@@ -96,10 +96,29 @@ def test_grace_merges_short_gaps(gap_frames: int, expected_events: int) -> None:
         overrides={ViolationKind.NO_HAT: RuleParams(min_duration_s=1.0, grace_s=2.0, cooldown_s=0)}
     )
     bare = frames(15, person(1, "head_bare"))
-    # the gap is frames without the head visible: unknown, and also no deciding box
-    timeline = bare + frames(gap_frames - 1, person(1)) + bare
+    # the gap is frames where the hat is seen: the condition is observed not to hold
+    timeline = bare + frames(gap_frames - 1, person(1, "head_hat")) + bare
     events = closed(run(timeline, rules), ViolationKind.NO_HAT)
     assert len(events) == expected_events
+
+
+@pytest.mark.parametrize(
+    ("gap_frames", "expected_events"),
+    [(20, 1), (40, 1), (41, 2), (60, 2)],  # grace 2 s + unseen hold 2 s = 40 frames
+)
+def test_an_unseen_subject_is_held_longer_than_one_seen_without_the_condition(
+    gap_frames: int, expected_events: int
+) -> None:
+    """A cockroach the detector misses for 3 s is not a cockroach gone: one incident, one event,
+    which still ends at the last frame where it was seen."""
+    rules = CameraRules(
+        overrides={ViolationKind.COCKROACH: RuleParams(min_duration_s=0.5, grace_s=2.0, cooldown_s=0)}
+    )
+    roach = frames(15, thing(7, "cockroach"))
+    timeline = roach + [[] for _ in range(gap_frames - 1)] + roach
+    events = closed(run(timeline, rules), ViolationKind.COCKROACH)
+    assert len(events) == expected_events
+    assert events[0].ended_s == pytest.approx(1.4 if expected_events == 2 else (15 + gap_frames + 13) / FPS)
 
 
 def test_cooldown_blocks_second_event_for_same_subject_but_not_other_subject() -> None:
@@ -287,8 +306,32 @@ def test_grace_widens_by_the_detection_interval() -> None:
         overrides={ViolationKind.NO_HAT: RuleParams(min_duration_s=1.0, grace_s=2.0, cooldown_s=0)}
     )
     bare = [[person(1, "head_bare")] for _ in range(10)]  # 2 s at 5 detections per second
-    timeline = bare + [[person(1)] for _ in range(10)] + bare  # last bare at 1.8, next at 4.0
+    timeline = bare + [[person(1, "head_hat")] for _ in range(10)] + bare  # last bare at 1.8, next at 4.0
     for interval, expected in ((0.0, 2), (0.2, 1)):
         engine = RuleEngine("cam", rules, detect_interval_s=interval)
         out = [e for i, subjects in enumerate(timeline) for e in engine.evaluate(i * 0.2, subjects, WH)]
         assert len(closed(out + engine.flush(), ViolationKind.NO_HAT)) == expected
+
+
+def test_two_boxes_on_one_person_raise_one_event_for_the_phone_they_share() -> None:
+    """A person at the frame's edge gets a second, overlapping box (another track id), and the
+    phone two overlapping boxes, one given to each: one incident, one event."""
+    a = Track("cam", 1, "person", (596.0, 62.0, 638.0, 264.0), 0.9, 0.0)
+    b = Track("cam", 2, "person", (615.0, 60.0, 640.0, 264.0), 0.6, 0.0)
+    on_a = TrackedSubject(a, (Attribute("phone", (612.0, 100.0, 626.0, 122.0), 0.8),))
+    on_b = TrackedSubject(b, (Attribute("phone", (614.0, 102.0, 627.0, 121.0), 0.5),))
+    events = closed(run(frames(15, on_a) + frames(60, on_a, on_b)), ViolationKind.PHONE)
+    assert [e.track_id for e in events] == [1]
+
+
+def test_two_people_side_by_side_each_with_a_phone_raise_two_events() -> None:
+    left = TrackedSubject(
+        Track("cam", 1, "person", (100.0, 50.0, 160.0, 250.0), 0.9, 0.0),
+        (Attribute("phone", (118.0, 100.0, 130.0, 120.0), 0.8),),
+    )
+    right = TrackedSubject(
+        Track("cam", 2, "person", (165.0, 50.0, 225.0, 250.0), 0.9, 0.0),
+        (Attribute("phone", (183.0, 100.0, 195.0, 120.0), 0.8),),
+    )
+    events = closed(run(frames(40, left) + frames(40, left, right)), ViolationKind.PHONE)
+    assert sorted(e.track_id for e in events) == [1, 2]

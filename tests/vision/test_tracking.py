@@ -158,3 +158,12 @@ def test_a_person_behind_another_is_still_a_person() -> None:
         rows = [("person", (227.0, 7.0, 291.0, 204.0), 0.9), ("person", (227.0, 33.0, 290.0, 229.0), 0.6)]
         out = tracker.update(dets(rows), ts_s=i / 15)
     assert len({s.track.track_id for s in out}) == 2
+
+
+def test_a_cigarette_held_low_goes_to_the_smoker_whose_box_a_counter_cuts() -> None:
+    # a counter hides the smoker's legs: the hand with the cigarette is near the box's bottom
+    smoker = Track("c", 1, "person", (170.0, 82.0, 239.0, 256.0), 0.9, 0.0)
+    neighbour = Track("c", 2, "person", (152.0, 124.0, 203.0, 256.0), 0.9, 0.0)
+    cigarette = [Attribute("cigarette", (191.0, 221.0, 206.0, 226.0), 0.6)]  # 81 % down the smoker
+    out = {s.track.track_id: s.attribute_names for s in associate([smoker, neighbour], cigarette)}
+    assert out == {1: frozenset({"cigarette"}), 2: frozenset()}

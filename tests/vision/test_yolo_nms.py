@@ -138,9 +138,17 @@ def test_same_boxes_as_ultralytics_nms(
         ref = ref[ref[:, 4] >= thr[ref[:, 5].astype(int)]]
         xyxy, conf, cls = select_boxes(raw, thr, profile.nms_iou, profile.max_detections)
         assert len(conf) == len(ref)
-        np.testing.assert_allclose(xyxy, ref[:, :4], atol=1e-3)
+        # the same order on both sides (equal scores of two classes may come in either order)
+        mine, theirs = np.lexsort((cls, -conf)), np.lexsort((ref[:, 5], -ref[:, 4]))
+        xyxy, conf, cls, ref = xyxy[mine], conf[mine], cls[mine], ref[theirs]
         np.testing.assert_allclose(conf, ref[:, 4], atol=1e-6)
         assert cls.tolist() == ref[:, 5].astype(int).tolist()
+        for i in np.flatnonzero(np.abs(xyxy - ref[:, :4]).max(axis=1) > 1e-3):
+            # Where the network (bf16 on AMX CPUs) gives two overlapping candidates exactly the
+            # same score, either is a right answer and the two sorts may keep different ones:
+            # a differing box must be such a tie.
+            tied = np.abs(raw[4 + cls[i]] - conf[i]) < 1e-6
+            assert tied.sum() >= 2, f"box {i} differs without a tie: {xyxy[i]} vs {ref[i, :4]}"
         total += len(conf)
         candidates += int((raw[4:].max(axis=0) > thr.min()).sum())
     assert total > 20, "the comparison saw real boxes"

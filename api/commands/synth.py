@@ -108,5 +108,19 @@ def heldout(
         typer.echo(f"wrote {path}")
 
 
+@synth_app.command("tuning")
+def tuning(
+    out: Path = typer.Option(..., "--out", help="folder for the tuning clips and their ground truth"),
+    clips: int = typer.Option(20, "--clips", min=0, max=100),
+    forced: int = typer.Option(12, "--forced", min=0, max=100, help="clips with a smoker and a phone user"),
+    duration_s: float = typer.Option(20.0, "--duration", min=5.0, max=120.0),
+) -> None:
+    """Render the rule-tuning clips (seeds 800,000+): tune here, measure on `synth heldout`."""
+    from vision.synth.samples import build_tuning
+
+    for path in build_tuning(out, clips, forced, duration_s):
+        typer.echo(f"wrote {path}")
+
+
 def register(app: typer.Typer) -> None:
     app.add_typer(synth_app, name="synth")

@@ -62,3 +62,15 @@ def test_invalid_profile_is_one_line_naming_the_file(tmp_path: Path) -> None:
     (line,) = [x for x in result.output.splitlines() if x.startswith("error:")]
     assert str(bad) in line and "invalid model profile" in line
     assert len([x for x in result.output.splitlines() if x.strip()]) == 1
+
+
+def test_tuning_set_is_apart_from_the_held_out_one_and_forces_the_rare_kinds(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app, ["synth", "tuning", "--out", str(tmp_path), "--clips", "1", "--forced", "1", "--duration", "8"]
+    )
+    assert result.exit_code == 0, result.output
+    docs = {p.stem: json.loads(p.read_text()) for p in sorted(tmp_path.glob("*.json"))}
+    assert sorted(docs) == ["tune_000_canteen", "tune_100_canteen"]
+    assert {d["scene"]["seed"] for d in docs.values()} == {800_000, 800_100}
+    forced = {e["kind"] for e in docs["tune_100_canteen"]["events"]}
+    assert {"smoking", "phone"} <= forced

@@ -180,6 +180,31 @@ def build_heldout(out: Path, clips: int = 10, duration_s: float = 20.0) -> list[
     return paths
 
 
+TUNING_SEED_BASE = 800_000  # rule tuning only: never the held-out, sample or dataset seeds
+
+
+def build_tuning(out: Path, clips: int = 20, forced: int = 12, duration_s: float = 20.0) -> list[Path]:
+    """The rule-tuning set: ``clips`` random clips (seeds 800,000+) and ``forced`` more (seeds
+    800,100+) with one smoker and one phone user forced in, the rarest kinds. Rule parameters are
+    chosen on this set and then measured on the held-out set (``build_heldout``)."""
+    import dataclasses
+
+    from vision.synth.generate import random_spec
+    from vision.synth.scene import SCENE_KINDS
+
+    out.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in [*range(clips), *range(100, 100 + forced)]:
+        seed = TUNING_SEED_BASE + i
+        spec = random_spec(seed, scene=SCENE_KINDS[i % len(SCENE_KINDS)], duration_s=duration_s, dense=True)
+        if i >= 100:
+            spec = dataclasses.replace(spec, smoking=1, phone=1)
+        path = out / f"tune_{i:03d}_{spec.scene}.mp4"
+        render_video(build_scenario(spec), path, camera_id=f"tune-{i:03d}")
+        paths.append(path)
+    return paths
+
+
 def readme_table(folder: Path = SAMPLE_DIR) -> str:
     lines = [
         "# Sample videos",

@@ -70,6 +70,7 @@ class MotionGate:
         learn_rate: float = 0.1,
         recheck_s: float = 1.0,
         max_detect_fps: float | None = None,
+        calm_detect_fps: float | None = None,
     ) -> None:
         if scale < 1:
             raise ValueError("scale must be >= 1")
@@ -83,6 +84,9 @@ class MotionGate:
         # At most this many detections per second (None: every frame that needs one). Rules
         # count seconds, not frames, so 5 detections/s on 15 fps video lose little but cost a third.
         self.min_interval_s = 1.0 / max_detect_fps if max_detect_fps else 0.0
+        # While nothing is suspected (no violation run, no candidate frame, no pest), people
+        # moving about are only followed: this slower rate suffices until a condition shows.
+        self.calm_interval_s = max(self.min_interval_s, 1.0 / calm_detect_fps if calm_detect_fps else 0.0)
         self._background: npt.NDArray[np.float32] | None = None
         self._mask: npt.NDArray[np.uint8] | None = None
         self._last_detect_ts: float | None = None
@@ -96,8 +100,11 @@ class MotionGate:
         self._last_detect_ts = None
         self._sigma = None
 
-    def check(self, frame: Frame, *, tracking: bool = False) -> MotionDecision:
-        """Update the background with ``frame`` and say whether to run the detector on it."""
+    def check(self, frame: Frame, *, tracking: bool = False, alert: bool = True) -> MotionDecision:
+        """Update the background with ``frame`` and say whether to run the detector on it.
+
+        ``tracking``: subjects are in view; ``alert``: something is suspected (the full rate
+        applies), else the calm rate does."""
         small = self._small_grey(frame.image)
         self.frames_seen += 1
         if self._background is None or self._background.shape != small.shape:
@@ -114,7 +121,7 @@ class MotionGate:
         boxes, fraction = self._regions(diff, threshold)
         cv2.accumulateWeighted(small.astype(np.float32), self._background, self._rate(fraction))
         since = float("inf") if self._last_detect_ts is None else frame.ts_s - self._last_detect_ts
-        if since < self.min_interval_s - 1e-6:
+        if since < (self.min_interval_s if alert else self.calm_interval_s) - 1e-6:
             reason = GateReason.QUIET  # the detector ran moments ago: the tracker bridges the gap
         elif boxes:
             reason = GateReason.MOTION

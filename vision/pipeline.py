@@ -41,7 +41,8 @@ from vision.types import EventPhase, Frame, ViolationEvent
 
 # Kinds whose subject does not move by itself: checked on the periodic recheck, not every frame.
 STATIC_KINDS = frozenset({ViolationKind.OPEN_BIN})
-MOVING_CLASSES = frozenset({ObjectClass.PERSON.value, ObjectClass.RAT.value, ObjectClass.COCKROACH.value})
+PEST_CLASSES = frozenset({ObjectClass.RAT.value, ObjectClass.COCKROACH.value})
+MOVING_CLASSES = PEST_CLASSES | {ObjectClass.PERSON.value}
 
 
 class FrameSizeError(ValueError):
@@ -62,6 +63,7 @@ class CameraSetup:
     post_roll_s: float = 5.0
     recheck_s: float = 1.0
     max_detect_fps: float | None = 5.0  # None: run the detector on every frame that needs it
+    calm_detect_fps: float | None = 2.5  # while nothing is suspected (None: max_detect_fps)
 
 
 class CameraPipeline:
@@ -72,7 +74,10 @@ class CameraPipeline:
         self.detector = detector
         self.sink = sink
         self.motion = MotionGate(
-            zones=setup.rules.zones, recheck_s=setup.recheck_s, max_detect_fps=setup.max_detect_fps
+            zones=setup.rules.zones,
+            recheck_s=setup.recheck_s,
+            max_detect_fps=setup.max_detect_fps,
+            calm_detect_fps=setup.calm_detect_fps if setup.max_detect_fps else None,
         )
         self.tracker = CameraTracker(setup.camera_id, frame_rate=setup.fps)
         self.rules = RuleEngine(
@@ -92,6 +97,7 @@ class CameraPipeline:
         )
         self._size: tuple[int, int] | None = None
         self._last_moving_s = float("-inf")
+        self._last_pest_s = float("-inf")
         self._wall_offset: float | None = None  # unix time minus ts_s, when wall time is known
         self.tracker_lost_s = 1.5  # keep detecting this long after a person or pest was seen
         self.frames = 0
@@ -107,12 +113,16 @@ class CameraPipeline:
             raise FrameSizeError(
                 f"camera {frame.camera_id}: frame {frame.index} is {w}x{h}, expected {ew}x{eh}"
             )
-        return self.motion.check(frame, tracking=self._tracking(frame.ts_s))
+        return self.motion.check(frame, tracking=self._tracking(frame.ts_s), alert=self._alert(frame.ts_s))
 
     def _tracking(self, ts_s: float) -> bool:
         moving_recently = ts_s - self._last_moving_s < self.tracker_lost_s
         pending = any(e.kind not in STATIC_KINDS for e in self.rules.open_events)
         return moving_recently or pending or self.rules.has_pending_except(STATIC_KINDS)
+
+    def _alert(self, ts_s: float) -> bool:
+        """Something is suspected: a run or event, a frame where a condition held, a pest seen."""
+        return self.rules.suspects_except(STATIC_KINDS) or ts_s - self._last_pest_s < self.tracker_lost_s
 
     def wall(self, frame: Frame) -> datetime | None:
         if frame.wall_time is not None:
@@ -134,6 +144,8 @@ class CameraPipeline:
             subjects = self.tracker.update(detections, ts_s=frame.ts_s)
             if any(s.track.class_name in MOVING_CLASSES for s in subjects):
                 self._last_moving_s = frame.ts_s
+            if any(s.track.class_name in PEST_CLASSES for s in subjects):
+                self._last_pest_s = frame.ts_s
             events = self.rules.evaluate(frame.ts_s, subjects, frame.size_wh, wall)
             evidence = self.rules.evidence
         ready = self.recorder.handle(frame, events, evidence, wall)

@@ -243,6 +243,14 @@ class RuleEngine:
         """Whether any run or event is in progress (the detector should keep running)."""
         return any(s.run_start_s is not None or s.event is not None for s in self._states.values())
 
+    def suspects_except(self, kinds: frozenset[ViolationKind]) -> bool:
+        """Whether a run or event of a kind outside ``kinds`` is in progress, or its condition
+        held on one of the subject's recent observations."""
+        return any(
+            (s.run_start_s is not None or s.event is not None or any(s.votes)) and kind not in kinds
+            for (_, kind), s in self._states.items()
+        )
+
     def has_pending_except(self, kinds: frozenset[ViolationKind]) -> bool:
         """Whether a run or event of a kind outside ``kinds`` is in progress."""
         return any(

@@ -95,3 +95,18 @@ def test_detection_rate_is_capped() -> None:
     frames = [noisy_grey(rng, 100, 1.0) for _ in range(31)]
     decisions = run(MotionGate(recheck_s=100.0, max_detect_fps=5.0), frames, tracking=True)
     assert [i for i, d in enumerate(decisions) if d.run_detector] == list(range(0, 31, 3))
+
+
+def test_calm_rate_until_something_is_suspected() -> None:
+    """People moving about with nothing suspected are followed at the calm rate (2.5/s on 15 fps:
+    every 6th frame); once a condition shows, the full rate (5/s: every 3rd frame) applies."""
+    rng = np.random.default_rng(7)
+    gate = MotionGate(recheck_s=100.0, max_detect_fps=5.0, calm_detect_fps=2.5)
+    ran = [
+        i
+        for i in range(31)
+        if gate.check(
+            Frame("cam", i / 15.0, noisy_grey(rng, 100, 1.0), i), tracking=True, alert=i >= 18
+        ).run_detector
+    ]
+    assert ran == [0, 6, 12, 18, 21, 24, 27, 30]

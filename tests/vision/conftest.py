@@ -20,6 +20,9 @@ import pytest
 import supervision as sv
 
 from vision.kinds import CLASS_NAMES
+from vision.model_eval import _iou
+from vision.synth.generate import build_scenario, random_spec
+from vision.synth.render import GTObject, Renderer
 
 # class -> BGR colour used to draw it (saturated, far apart, survive H.264)
 COLOURS: dict[str, tuple[int, int, int]] = {
@@ -130,3 +133,33 @@ def assert_browser_clip(path: Path, min_frames: int = 1) -> dict:
 @pytest.fixture
 def colour_detector() -> ColourDetector:
     return ColourDetector()
+
+
+# Frames from held-out scene seeds (900_000+, never used for training): what the shipped model
+# must find on them, and the frames themselves (rendered once per test session).
+HELDOUT_SEEDS = (900_000, 900_001, 900_002)
+LARGE_CLASSES = (
+    "person",
+    "head_hat",
+    "head_bare",
+    "face_bare",
+    "uniform",
+    "street_clothes",
+    "bin_open",
+    "bin_closed",
+)
+Scene = tuple[npt.NDArray[np.uint8], list[GTObject]]
+
+
+@pytest.fixture(scope="session")
+def scenes() -> list[Scene]:
+    return [Renderer(build_scenario(random_spec(s))).render(6.0, 90) for s in HELDOUT_SEEDS]
+
+
+def matched(gt: list[GTObject], xyxy: npt.NDArray[np.float32], names: npt.NDArray[np.str_], cls: str) -> int:
+    """How many true ``cls`` boxes a detection of that class covers with IoU >= 0.5."""
+    true = np.array([o.xyxy for o in gt if o.cls.value == cls], dtype=np.float32).reshape(-1, 4)
+    mine = xyxy[names == cls]
+    if len(true) == 0 or len(mine) == 0:
+        return 0
+    return int((_iou(true, mine).max(axis=1) >= 0.5).sum())

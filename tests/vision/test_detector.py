@@ -13,32 +13,14 @@ import numpy.typing as npt
 import pytest
 import yaml
 
+from tests.vision.conftest import LARGE_CLASSES as LARGE
+from tests.vision.conftest import Scene, matched
 from vision.detector import Detector
 from vision.model_eval import _iou
 from vision.profile import Backend, ProfileError, read_profile
-from vision.synth.generate import build_scenario, random_spec
-from vision.synth.render import GTObject, Renderer
 from vision.yolo import YoloDetector, load_profile
 
 PROFILE = Path(__file__).resolve().parents[2] / "models" / "kitchen-yolo11n.yaml"
-LARGE = (
-    "person",
-    "head_hat",
-    "head_bare",
-    "face_bare",
-    "uniform",
-    "street_clothes",
-    "bin_open",
-    "bin_closed",
-)
-SEEDS = (900_000, 900_001, 900_002)
-
-Scene = tuple[npt.NDArray[np.uint8], list[GTObject]]
-
-
-@pytest.fixture(scope="module")
-def scenes() -> list[Scene]:
-    return [Renderer(build_scenario(random_spec(s))).render(6.0, 90) for s in SEEDS]
 
 
 def test_832_profile_reuses_the_weights_at_a_larger_input(scenes: list[Scene]) -> None:
@@ -49,23 +31,13 @@ def test_832_profile_reuses_the_weights_at_a_larger_input(scenes: list[Scene]) -
     img, gt = scenes[0]
     d = det.detect([img])[0]
     people = sum(o.cls.value == "person" for o in gt)
-    assert _matched(gt, d.xyxy, d.data["class_name"], "person") == people
+    assert matched(gt, d.xyxy, d.data["class_name"], "person") == people
 
 
 @pytest.fixture(scope="module")
 def detector() -> YoloDetector:
     det, _ = load_profile(PROFILE, threads=2)
     return det
-
-
-def _matched(
-    gt: list[GTObject], det_xyxy: npt.NDArray[np.float32], names: npt.NDArray[np.str_], cls: str
-) -> int:
-    true = np.array([o.xyxy for o in gt if o.cls.value == cls], dtype=np.float32).reshape(-1, 4)
-    mine = det_xyxy[names == cls]
-    if len(true) == 0 or len(mine) == 0:
-        return 0
-    return int((_iou(true, mine).max(axis=1) >= 0.5).sum())
 
 
 def test_shipped_profile_finds_people_and_large_objects(detector: YoloDetector, scenes: list[Scene]) -> None:
@@ -77,10 +49,10 @@ def test_shipped_profile_finds_people_and_large_objects(detector: YoloDetector, 
         names = d.data["class_name"]
         people = sum(o.cls.value == "person" for o in gt)
         assert people > 0
-        assert _matched(gt, d.xyxy, names, "person") == people, "every person is found at IoU >= 0.5"
+        assert matched(gt, d.xyxy, names, "person") == people, "every person is found at IoU >= 0.5"
         for cls in LARGE:
             total += sum(o.cls.value == cls for o in gt)
-            hits += _matched(gt, d.xyxy, names, cls)
+            hits += matched(gt, d.xyxy, names, cls)
     assert hits >= 0.9 * total, f"{hits}/{total} large boxes matched"
 
 

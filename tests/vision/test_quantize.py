@@ -8,47 +8,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
-import numpy.typing as npt
-import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
+from tests.vision.conftest import LARGE_CLASSES as LARGE
+from tests.vision.conftest import Scene, matched
 from vision.model_eval import _iou, render_test_split
 from vision.profile import Backend, read_profile
-from vision.synth.generate import build_scenario, random_spec
-from vision.synth.render import GTObject, Renderer
 from vision.yolo import YoloDetector, load_profile
 
 ROOT = Path(__file__).resolve().parents[2]
 PROFILE = ROOT / "models" / "kitchen-yolo11n.yaml"
 INT8_PROFILE = ROOT / "models" / "kitchen-yolo11n-int8.yaml"
-LARGE = (
-    "person",
-    "head_hat",
-    "head_bare",
-    "face_bare",
-    "uniform",
-    "street_clothes",
-    "bin_open",
-    "bin_closed",
-)
-SEEDS = (900_000, 900_001, 900_002)
-
-Scene = tuple[npt.NDArray[np.uint8], list[GTObject]]
-
-
-@pytest.fixture(scope="module")
-def scenes() -> list[Scene]:
-    return [Renderer(build_scenario(random_spec(s))).render(6.0, 90) for s in SEEDS]
-
-
-def _matched(gt: list[GTObject], xyxy: npt.NDArray[np.float32], names: npt.NDArray[np.str_], cls: str) -> int:
-    true = np.array([o.xyxy for o in gt if o.cls.value == cls], dtype=np.float32).reshape(-1, 4)
-    mine = xyxy[names == cls]
-    if len(true) == 0 or len(mine) == 0:
-        return 0
-    return int((_iou(true, mine).max(axis=1) >= 0.5).sum())
 
 
 def test_int8_profile_is_the_fp32_one_on_int8_weights() -> None:
@@ -71,10 +42,10 @@ def test_int8_finds_people_and_large_objects_in_one_batch(scenes: list[Scene]) -
         names = d.data["class_name"]
         people = sum(o.cls.value == "person" for o in gt)
         assert people > 0
-        assert _matched(gt, d.xyxy, names, "person") == people, "every person is found at IoU >= 0.5"
+        assert matched(gt, d.xyxy, names, "person") == people, "every person is found at IoU >= 0.5"
         for cls in LARGE:
             total += sum(o.cls.value == cls for o in gt)
-            hits += _matched(gt, d.xyxy, names, cls)
+            hits += matched(gt, d.xyxy, names, cls)
     assert hits >= 0.9 * total, f"{hits}/{total} large boxes matched"
 
 
@@ -103,7 +74,7 @@ def test_quantize_command_writes_a_loadable_int8_model(tmp_path: Path, scenes: l
     det = YoloDetector(read_profile(prof), max_batch=2)
     img, gt = scenes[0]
     d = det.detect([img, img])[1]
-    assert _matched(gt, d.xyxy, d.data["class_name"], "person") >= 1
+    assert matched(gt, d.xyxy, d.data["class_name"], "person") >= 1
 
 
 def test_quantize_refuses_a_dataset_without_val(tmp_path: Path) -> None:

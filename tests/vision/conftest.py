@@ -163,3 +163,17 @@ def matched(gt: list[GTObject], xyxy: npt.NDArray[np.float32], names: npt.NDArra
     if len(true) == 0 or len(mine) == 0:
         return 0
     return int((_iou(true, mine).max(axis=1) >= 0.5).sum())
+
+
+def assert_finds_people_and_large_objects(scenes: list[Scene], results: Sequence[sv.Detections]) -> None:
+    """Every person at IoU >= 0.5, and >= 90 % of the large attribute and bin boxes."""
+    total = hits = 0
+    for (_, gt), d in zip(scenes, results, strict=True):
+        names = d.data["class_name"]
+        people = sum(o.cls.value == "person" for o in gt)
+        assert people > 0
+        assert matched(gt, d.xyxy, names, "person") == people, "every person is found at IoU >= 0.5"
+        for cls in LARGE_CLASSES:
+            total += sum(o.cls.value == cls for o in gt)
+            hits += matched(gt, d.xyxy, names, cls)
+    assert hits >= 0.9 * total, f"{hits}/{total} large boxes matched"

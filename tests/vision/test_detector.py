@@ -13,8 +13,7 @@ import numpy.typing as npt
 import pytest
 import yaml
 
-from tests.vision.conftest import LARGE_CLASSES as LARGE
-from tests.vision.conftest import Scene, matched
+from tests.vision.conftest import Scene, assert_finds_people_and_large_objects, matched
 from vision.detector import Detector
 from vision.model_eval import _iou
 from vision.profile import Backend, ProfileError, read_profile
@@ -44,16 +43,7 @@ def test_shipped_profile_finds_people_and_large_objects(detector: YoloDetector, 
     assert isinstance(detector, Detector)
     results = detector.detect([img for img, _ in scenes])
     assert len(results) == len(scenes)
-    total = hits = 0
-    for (_, gt), d in zip(scenes, results, strict=True):
-        names = d.data["class_name"]
-        people = sum(o.cls.value == "person" for o in gt)
-        assert people > 0
-        assert matched(gt, d.xyxy, names, "person") == people, "every person is found at IoU >= 0.5"
-        for cls in LARGE:
-            total += sum(o.cls.value == cls for o in gt)
-            hits += matched(gt, d.xyxy, names, cls)
-    assert hits >= 0.9 * total, f"{hits}/{total} large boxes matched"
+    assert_finds_people_and_large_objects(scenes, results)
 
 
 def test_batch_of_cameras_with_different_sizes(detector: YoloDetector, scenes: list[Scene]) -> None:

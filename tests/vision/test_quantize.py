@@ -11,8 +11,7 @@ from pathlib import Path
 from typer.testing import CliRunner
 
 from api.cli import app
-from tests.vision.conftest import LARGE_CLASSES as LARGE
-from tests.vision.conftest import Scene, matched
+from tests.vision.conftest import Scene, assert_finds_people_and_large_objects, matched
 from vision.model_eval import _iou, render_test_split
 from vision.profile import Backend, read_profile
 from vision.yolo import YoloDetector, load_profile
@@ -37,16 +36,7 @@ def test_int8_finds_people_and_large_objects_in_one_batch(scenes: list[Scene]) -
     """Three frames in one network call (the dynamic batch survived quantization)."""
     det, _ = load_profile(INT8_PROFILE, threads=2, max_batch=len(scenes))
     results = det.detect([img for img, _ in scenes])
-    total = hits = 0
-    for (_, gt), d in zip(scenes, results, strict=True):
-        names = d.data["class_name"]
-        people = sum(o.cls.value == "person" for o in gt)
-        assert people > 0
-        assert matched(gt, d.xyxy, names, "person") == people, "every person is found at IoU >= 0.5"
-        for cls in LARGE:
-            total += sum(o.cls.value == cls for o in gt)
-            hits += matched(gt, d.xyxy, names, cls)
-    assert hits >= 0.9 * total, f"{hits}/{total} large boxes matched"
+    assert_finds_people_and_large_objects(scenes, results)
 
 
 def test_int8_boxes_stay_on_the_fp32_ones(scenes: list[Scene]) -> None:

@@ -58,5 +58,6 @@ def vision_pipeline_factory(ctx: PipelineContext) -> FramePipeline:
         rules=ctx.camera.rules,
         tz=ZoneInfo(ctx.site.timezone),
         fps=ctx.camera.detect_fps,
+        calm_detect_fps=ctx.camera.calm_detect_fps,
     )
     return CameraPipeline(setup, ctx.detector, CameraSink(ctx.sink))

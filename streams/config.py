@@ -60,6 +60,12 @@ class CameraConfig(BaseModel):
     loop: bool = False  # files: play again from the start at the end
     realtime: bool = True  # files: pace at the file's frame rate, like a camera
     detect_fps: float = Field(default=5.0, gt=0, le=60, description="frames per second sent to the pipeline")
+    calm_detect_fps: float | None = Field(
+        default=2.5,
+        gt=0,
+        le=60,
+        description="most detections per second while nothing is suspected (null: always the full rate)",
+    )
     expected_fps: float | None = Field(default=None, gt=0, le=120)
     live: bool = True
     health: HealthConfig | None = None  # None: the runtime's defaults

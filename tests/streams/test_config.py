@@ -74,3 +74,24 @@ def test_offline_is_red_inside_working_hours() -> None:
     assert site.severity_at(cam, ViolationKind.CAMERA_OFFLINE, at_noon) is Severity.RED
     assert site.severity_at(cam, ViolationKind.CAMERA_OFFLINE, at_night) is Severity.ORANGE
     assert site.severity_at(cam, ViolationKind.CAMERA_TAMPERED, at_night) is Severity.RED
+
+
+@pytest.mark.parametrize(("calm", "interval_s"), [(None, 0.2), (2.5, 0.4), (1.0, 1.0)])
+def test_calm_detection_rate_reaches_the_camera_pipeline(
+    tmp_path: Path, calm: float | None, interval_s: float
+) -> None:
+    """``calm_detect_fps`` (default 2.5; null: always the full 5/s) sets the motion gate's
+    interval while nothing is suspected on the camera."""
+    from streams.adapter import vision_pipeline_factory
+    from streams.worker import PipelineContext
+    from tests.vision.conftest import ColourDetector
+    from vision.pipeline import CameraPipeline
+    from vision.sinks import JsonlSink
+
+    cfg = parse_config(minimal(calm_detect_fps=calm), source="sites.yaml")
+    site, camera = cfg.sites[0], cfg.cameras()[0][1]
+    pipe = vision_pipeline_factory(
+        PipelineContext(site, camera, ColourDetector(), JsonlSink(tmp_path), tmp_path)  # type: ignore[arg-type]
+    )
+    assert isinstance(pipe, CameraPipeline)
+    assert pipe.motion.calm_interval_s == pytest.approx(interval_s)

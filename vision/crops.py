@@ -22,6 +22,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import yaml
 
 # Margins around the person box, as fractions of its width / height: the box already covers
 # what the person holds (it is the union of the visible parts), the margin absorbs detector jitter.
@@ -112,6 +113,20 @@ def read_yolo_labels(path: Path, wh: tuple[int, int]) -> np.ndarray:
 def label_file(image: Path) -> Path:
     """The YOLO label file of ``images/<split>/<name>.jpg``: ``labels/<split>/<name>.txt``."""
     return image.parent.parent.parent / "labels" / image.parent.name / f"{image.stem}.txt"
+
+
+def split_folder(data: Path, split: str) -> Path:
+    """The image folder of one split of a YOLO dataset yaml (``path`` + ``val``, as ultralytics)."""
+    doc = yaml.safe_load(data.read_text())
+    if split not in doc:
+        raise ValueError(f"{data}: no {split!r} split")
+    root = Path(doc.get("path") or data.parent)
+    if not root.is_absolute():
+        root = (data.parent / root).resolve()
+    folder = root / doc[split]
+    if not folder.is_dir():
+        raise ValueError(f"{data}: {split} folder {folder} not found")
+    return folder
 
 
 def crop_split(

@@ -18,7 +18,7 @@ import numpy.typing as npt
 import supervision as sv
 import yaml
 
-from vision.crops import label_file, read_yolo_labels
+from vision.crops import label_file, read_yolo_labels, split_folder
 from vision.detector import Detector
 
 # The GPU recipe rendered 16,000 images with 6 % val and 6 % test (models/kitchen-yolo11n.md);
@@ -106,9 +106,7 @@ def validate(
 
 
 def _count_images(data: Path, split: str) -> int:
-    doc = yaml.safe_load(data.read_text())
-    root = Path(doc.get("path") or data.parent)
-    folder = root / doc[split] if not Path(doc[split]).is_absolute() else Path(doc[split])
+    folder = split_folder(data, split)
     return sum(1 for p in folder.iterdir() if p.suffix.lower() in {".jpg", ".jpeg", ".png", ".bmp"})
 
 

@@ -46,20 +46,6 @@ def calibration_images(folder: Path, count: int) -> list[Path]:
     return [files[i] for i in picks]
 
 
-def split_folder(data: Path, split: str = "val") -> Path:
-    """The image folder of one split of a YOLO dataset yaml (``path`` + ``val``, as ultralytics)."""
-    doc = yaml.safe_load(data.read_text())
-    if split not in doc:
-        raise ValueError(f"{data}: no {split!r} split")
-    root = Path(doc.get("path") or data.parent)
-    if not root.is_absolute():
-        root = (data.parent / root).resolve()
-    folder = root / doc[split]
-    if not folder.is_dir():
-        raise ValueError(f"{data}: {split} folder {folder} not found")
-    return folder
-
-
 def head_scope(model: Any) -> list[str]:
     """Names of the detection head's decoding ops (kept in floating point).
 

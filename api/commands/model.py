@@ -141,22 +141,20 @@ def crop_dataset(
     second stage: one crop per labelled person, with the runtime's margins (vision.crops)."""
     import yaml
 
-    from vision.crops import crop_split
+    from vision.crops import crop_split, split_folder
 
     if not data.is_file():
         raise _fail(f"{data}: dataset yaml not found")
     doc = yaml.safe_load(data.read_text())
-    root = Path(doc.get("path") or data.parent)
-    if not root.is_absolute():
-        root = (data.parent / root).resolve()
     new: dict[str, object] = {"path": str(out.resolve()), "names": doc["names"]}
     for split in ("train", "val", "test"):
         if split not in doc:
             continue
-        images = root / doc[split]
+        try:
+            images = split_folder(data, split)
+        except ValueError as e:
+            raise _fail(str(e)) from e
         labels = Path(str(images).replace("/images", "/labels", 1))
-        if not images.is_dir():
-            raise _fail(f"{data}: {split} folder {images} not found")
         n = crop_split(
             images, labels, out / "images" / split, out / "labels" / split, person_class=person_class
         )
@@ -251,14 +249,11 @@ def _runtime_map(
     backend: Backend | None = None,
 ) -> dict[str, object]:
     """mAP of our own detector (two-stage when the profile has ``refine``) on the same split."""
-    import yaml
-
+    from vision.crops import split_folder
     from vision.model_eval import detector_map, render_test_split
     from vision.refine import load_detector
 
-    yml = data or render_test_split(cache)
-    doc = yaml.safe_load(yml.read_text())
-    images = Path(doc.get("path") or yml.parent) / doc[split]
+    images = split_folder(data or render_test_split(cache), split)
     det, _ = load_detector(path, backend=backend, min_confidence=0.001)
     m = detector_map(det, images)
     typer.echo(f"mAP50 {m.map50:.3f}   mAP50-95 {m.map50_95:.3f}   ({m.images} images)")
@@ -302,9 +297,10 @@ def quantize(
     split (never the test split) with the runtime's own preprocessing; writes the INT8 IR (dynamic
     batch, as the FP32 one) and a profile that points at it. Measure it before shipping:
     ``eval-model --profile <profile>-int8.yaml --backend openvino``."""
+    from vision.crops import split_folder
     from vision.model_eval import render_test_split
     from vision.profile import ProfileError, read_profile
-    from vision.quantize import calibration_images, quantize_openvino, split_folder, write_int8_profile
+    from vision.quantize import calibration_images, quantize_openvino, write_int8_profile
 
     if preset not in ("mixed", "performance"):
         raise _fail(f"--preset {preset}: expected mixed or performance")

@@ -117,12 +117,12 @@ class CameraPipeline:
 
     def _tracking(self, ts_s: float) -> bool:
         moving_recently = ts_s - self._last_moving_s < self.tracker_lost_s
-        pending = any(e.kind not in STATIC_KINDS for e in self.rules.open_events)
-        return moving_recently or pending or self.rules.has_pending_except(STATIC_KINDS)
+        return moving_recently or self.rules.has_pending_except(STATIC_KINDS)
 
     def _alert(self, ts_s: float) -> bool:
         """Something is suspected: a run or event, a frame where a condition held, a pest seen."""
-        return self.rules.suspects_except(STATIC_KINDS) or ts_s - self._last_pest_s < self.tracker_lost_s
+        pest_recently = ts_s - self._last_pest_s < self.tracker_lost_s
+        return pest_recently or self.rules.has_pending_except(STATIC_KINDS, or_voted=True)
 
     def wall(self, frame: Frame) -> datetime | None:
         if frame.wall_time is not None:

@@ -243,18 +243,12 @@ class RuleEngine:
         """Whether any run or event is in progress (the detector should keep running)."""
         return any(s.run_start_s is not None or s.event is not None for s in self._states.values())
 
-    def suspects_except(self, kinds: frozenset[ViolationKind]) -> bool:
-        """Whether a run or event of a kind outside ``kinds`` is in progress, or its condition
-        held on one of the subject's recent observations."""
+    def has_pending_except(self, kinds: frozenset[ViolationKind], *, or_voted: bool = False) -> bool:
+        """Whether a run or event of a kind outside ``kinds`` is in progress; with ``or_voted``,
+        also when its condition held on one of a subject's recent observations (suspected)."""
         return any(
-            (s.run_start_s is not None or s.event is not None or any(s.votes)) and kind not in kinds
-            for (_, kind), s in self._states.items()
-        )
-
-    def has_pending_except(self, kinds: frozenset[ViolationKind]) -> bool:
-        """Whether a run or event of a kind outside ``kinds`` is in progress."""
-        return any(
-            (s.run_start_s is not None or s.event is not None) and kind not in kinds
+            (s.run_start_s is not None or s.event is not None or (or_voted and any(s.votes)))
+            and kind not in kinds
             for (_, kind), s in self._states.items()
         )
 
@@ -425,10 +419,10 @@ class RuleEngine:
         older event is open and its evidence, seen within ``grace_s``, lies where this one's is.
         """
         new = obs.evidence_xyxy
-        for (track_id, kind), s in self._states.items():
+        for (_, kind), s in self._states.items():
             if kind != obs.kind or s is mine or s.event is None or s.last_evidence is None:
                 continue
-            if ts - s.last_true_s > self._grace(kind, s) or track_id == obs.track_id:
+            if ts - s.last_true_s > self._grace(kind, s):
                 continue
             old = s.last_evidence
             size = max(old[2] - old[0], old[3] - old[1], new[2] - new[0], new[3] - new[1])

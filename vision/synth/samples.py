@@ -164,29 +164,20 @@ def build_samples(
 HELDOUT_SEED_BASE = 900_000  # never used by the sample set (< 1000) or the dataset splits
 
 
-def build_heldout(out: Path, clips: int = 10, duration_s: float = 20.0) -> list[Path]:
-    """Random clips over every scene kind from held-out seeds (event-level evaluation)."""
-    from vision.synth.generate import random_spec
-    from vision.synth.scene import SCENE_KINDS
-
-    out.mkdir(parents=True, exist_ok=True)
-    paths = []
-    for i in range(clips):
-        seed = HELDOUT_SEED_BASE + i
-        spec = random_spec(seed, scene=SCENE_KINDS[i % len(SCENE_KINDS)], duration_s=duration_s, dense=True)
-        path = out / f"heldout_{i:03d}_{spec.scene}.mp4"
-        render_video(build_scenario(spec), path, camera_id=f"heldout-{i:03d}")
-        paths.append(path)
-    return paths
-
-
 TUNING_SEED_BASE = 800_000  # rule tuning only: never the held-out, sample or dataset seeds
+FORCED_FROM = 100  # tuning clips from this index on have a smoker and a phone user forced in
 
 
-def build_tuning(out: Path, clips: int = 20, forced: int = 12, duration_s: float = 20.0) -> list[Path]:
-    """The rule-tuning set: ``clips`` random clips (seeds 800,000+) and ``forced`` more (seeds
-    800,100+) with one smoker and one phone user forced in, the rarest kinds. Rule parameters are
-    chosen on this set and then measured on the held-out set (``build_heldout``)."""
+def _render_random(
+    out: Path,
+    prefix: str,
+    seed_base: int,
+    indices: list[int],
+    duration_s: float,
+    forced_from: int | None = None,
+) -> list[Path]:
+    """One dense random clip per index (seed ``seed_base + i``, scene kinds in turn), named
+    ``<prefix>_<i>_<scene>.mp4``; from ``forced_from`` on, a smoker and a phone user are forced in."""
     import dataclasses
 
     from vision.synth.generate import random_spec
@@ -194,15 +185,29 @@ def build_tuning(out: Path, clips: int = 20, forced: int = 12, duration_s: float
 
     out.mkdir(parents=True, exist_ok=True)
     paths = []
-    for i in [*range(clips), *range(100, 100 + forced)]:
-        seed = TUNING_SEED_BASE + i
-        spec = random_spec(seed, scene=SCENE_KINDS[i % len(SCENE_KINDS)], duration_s=duration_s, dense=True)
-        if i >= 100:
+    for i in indices:
+        spec = random_spec(
+            seed_base + i, scene=SCENE_KINDS[i % len(SCENE_KINDS)], duration_s=duration_s, dense=True
+        )
+        if forced_from is not None and i >= forced_from:
             spec = dataclasses.replace(spec, smoking=1, phone=1)
-        path = out / f"tune_{i:03d}_{spec.scene}.mp4"
-        render_video(build_scenario(spec), path, camera_id=f"tune-{i:03d}")
+        path = out / f"{prefix}_{i:03d}_{spec.scene}.mp4"
+        render_video(build_scenario(spec), path, camera_id=f"{prefix}-{i:03d}")
         paths.append(path)
     return paths
+
+
+def build_heldout(out: Path, clips: int = 10, duration_s: float = 20.0) -> list[Path]:
+    """Random clips over every scene kind from held-out seeds (event-level evaluation)."""
+    return _render_random(out, "heldout", HELDOUT_SEED_BASE, list(range(clips)), duration_s)
+
+
+def build_tuning(out: Path, clips: int = 20, forced: int = 12, duration_s: float = 20.0) -> list[Path]:
+    """The rule-tuning set: ``clips`` random clips (seeds 800,000+) and ``forced`` more (seeds
+    800,100+) with one smoker and one phone user forced in, the rarest kinds. Rule parameters are
+    chosen on this set and then measured on the held-out set (``build_heldout``)."""
+    indices = [*range(clips), *range(FORCED_FROM, FORCED_FROM + forced)]
+    return _render_random(out, "tune", TUNING_SEED_BASE, indices, duration_s, forced_from=FORCED_FROM)
 
 
 def readme_table(folder: Path = SAMPLE_DIR) -> str:

@@ -10,7 +10,9 @@ thread of the process, so it does not flatter multi-threaded backends):
 (a) decode only: PyAV decode to BGR, nothing else (the floor of cost);
 (b) naive ultralytics: ``YOLO(weights).track(frame, persist=True)`` on every frame with the
     PyTorch model, the way most users start;
-(c) this pipeline: motion gate, the profile's (fastest) backend, ByteTrack, rules, clips;
+(c) this pipeline: motion gate, the profile's (fastest) backend, ByteTrack, rules, clips cut
+    from the file's own H.264 packets (stream copy, as ``brightkitchen analyze`` does;
+    ``--reencode`` adds a line with clips re-encoded from decoded frames);
 the ratios c/b and c/a, the fraction of frames sent to the detector, and the peak RSS of one
 process running ``--cameras`` cameras (default 8) with batched detection. ``--threads 0,1`` runs
 (c) once per inference thread count (0: the runtime's default) against the same (b); on a
@@ -35,7 +37,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from vision.decode import probe, read_frames  # noqa: E402
+from vision.decode import PacketTap, probe, read_frames  # noqa: E402
 from vision.detector import Detector  # noqa: E402
 from vision.evaluate import clip_rules  # noqa: E402
 from vision.pipeline import CameraPipeline, CameraSetup, process_batch  # noqa: E402
@@ -43,9 +45,11 @@ from vision.sinks import JsonlSink  # noqa: E402
 from vision.types import Frame  # noqa: E402
 
 
-def frames_of(clip: Path, limit_s: float | None, camera_id: str = "bench") -> Iterator[Frame]:
+def frames_of(
+    clip: Path, limit_s: float | None, camera_id: str = "bench", tap: PacketTap | None = None
+) -> Iterator[Frame]:
     n = None if limit_s is None else int(limit_s * probe(clip).fps)
-    return islice(read_frames(clip, camera_id=camera_id), n)
+    return islice(read_frames(clip, camera_id=camera_id, tap=tap), n)
 
 
 def video_seconds(clip: Path, limit_s: float | None) -> float:
@@ -74,6 +78,7 @@ def naive_track(weights: Path, clips: list[Path], limit_s: float | None) -> tupl
 
 
 DETECT_FPS: float | None = 5.0
+STREAM_COPY = True  # clips by stream copy of the source's packets (as `analyze` does); False: re-encode
 DETECTOR_KW: dict[str, int] = {}  # load_profile options (threads, max_batch); absent: its defaults
 
 
@@ -106,7 +111,10 @@ def pipeline_cameras(
         pipes.append(
             CameraPipeline(setup_for(clip, out / cam, cam), detector_for(clip), JsonlSink(out / cam))
         )
-    streams = [iter(frames_of(c, limit_s, p.setup.camera_id)) for c, p in zip(clips, pipes, strict=True)]
+    streams = [
+        iter(frames_of(c, limit_s, p.setup.camera_id, p.recorder if STREAM_COPY else None))
+        for c, p in zip(clips, pipes, strict=True)
+    ]
     cpu0 = time.process_time()
     live = list(range(len(pipes)))
     while live:
@@ -160,22 +168,28 @@ def _detector_factory(profile: Path | None, oracle: bool) -> Callable[[Path], De
 
 
 def _child(
-    args: tuple[Path | None, bool, list[Path], float | None, float | None, dict[str, int]], queue: Any
+    args: tuple[Path | None, bool, list[Path], float | None, float | None, bool, dict[str, int]], queue: Any
 ) -> None:
     """In a fresh process, so the peak RSS is the pipeline's and not the benchmark's."""
-    global DETECT_FPS, DETECTOR_KW
-    profile, oracle, clips, limit_s, DETECT_FPS, DETECTOR_KW = args
+    global DETECT_FPS, STREAM_COPY, DETECTOR_KW
+    profile, oracle, clips, limit_s, DETECT_FPS, STREAM_COPY, DETECTOR_KW = args
     with tempfile.TemporaryDirectory() as tmp:
         queue.put(pipeline_cameras(_detector_factory(profile, oracle), clips, limit_s, Path(tmp)))
 
 
 def run_isolated(
-    profile: Path | None, oracle: bool, clips: list[Path], limit_s: float | None, **detector_kw: int
+    profile: Path | None,
+    oracle: bool,
+    clips: list[Path],
+    limit_s: float | None,
+    stream_copy: bool = True,
+    **detector_kw: int,
 ) -> dict[str, float]:
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     proc = ctx.Process(
-        target=_child, args=((profile, oracle, clips, limit_s, DETECT_FPS, detector_kw), queue)
+        target=_child,
+        args=((profile, oracle, clips, limit_s, DETECT_FPS, stream_copy, detector_kw), queue),
     )
     proc.start()
     result: dict[str, float] = queue.get()
@@ -208,6 +222,11 @@ def main() -> None:
         default="0",
         help="comma-separated inference threads, one (c) line each (0: the runtime's default, all cores)",
     )
+    ap.add_argument(
+        "--reencode",
+        action="store_true",
+        help="one more (c) line with clips re-encoded from decoded frames instead of stream copy",
+    )
     a = ap.parse_args()
     global DETECT_FPS
     DETECT_FPS = a.detect_fps or None
@@ -238,12 +257,13 @@ def main() -> None:
 
     backend = "oracle" if a.oracle else str(a.profile)
     cap = f"at most {DETECT_FPS:g} detections/s" if DETECT_FPS else "no detection cap"
-    for th in threads:
-        c = run_isolated(a.profile, a.oracle, clips, a.seconds, **kw, **({"threads": th} if th else {}))
+    runs = [(th, True) for th in threads] + ([(threads[0], False)] if a.reencode else [])
+    for th, copy in runs:
+        c = run_isolated(a.profile, a.oracle, clips, a.seconds, copy, **kw, **({"threads": th} if th else {}))
         rate_c = c["video_s"] / c["cpu_s"]
         print(
             f"(c) this pipeline             {rate_c:8.2f} video-s per CPU-s  ({backend}, motion gate, {cap}, "
-            f"{th or 'default'} inference threads)"
+            f"{th or 'default'} inference threads, clips by {'stream copy' if copy else 're-encoding'})"
         )
         if rate_b:
             print(f"    c/b = {rate_c / rate_b:.1f}x   (aim >= 8x)")

@@ -15,17 +15,16 @@ import dataclasses
 import logging
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
-from fractions import Fraction
 from pathlib import Path
 
 import av
-import av.container
 
 from streams.health import Backoff
 from streams.sources import redact, scrub
+from vision.clips import PacketClipWriter, PacketRing
+from vision.decode import EncodedPacket
 from vision.kinds import ViolationKind
 from vision.sink import EventSink
 from vision.types import EventPhase, ViolationEvent
@@ -33,25 +32,11 @@ from vision.types import EventPhase, ViolationEvent
 log = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
-class _Packet:
-    wall: float
-    key: bool
-    pts: int
-    dts: int
-    data: bytes
-
-
 @dataclass(slots=True)
 class _Clip:
     event: ViolationEvent
-    path: Path
-    out: av.container.OutputContainer
-    stream: av.VideoStream
-    base_pts: int | None = None
-    last_dts: int | None = None
+    writer: PacketClipWriter
     stop_wall: float | None = None
-    packets: int = 0
     closed_event: ViolationEvent | None = None
 
 
@@ -78,12 +63,11 @@ class RecordTap:
             max_clip_s,
         )
         self.read_timeout_s = read_timeout_s
-        self._ring: deque[_Packet] = deque()
+        self._ring = PacketRing(ring_s)  # packets stamped with the wall time they arrived
         self._clips: dict[str, _Clip] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._in_stream: av.VideoStream | None = None
-        self._time_base: Fraction | None = None
         self.finished_cb: Callable[[ViolationEvent, str | None], None] | None = None
         self.last_error: str | None = None
         self._thread = threading.Thread(target=self._run, name=f"record-{camera_id}", daemon=True)
@@ -117,7 +101,7 @@ class RecordTap:
         with av.open(self.url, options=opts, timeout=(5.0, half)) as box:
             stream = box.streams.video[0]
             with self._lock:
-                self._in_stream, self._time_base = stream, stream.time_base
+                self._in_stream = stream
                 self._ring.clear()  # packets of an earlier connection have another time base
             for pkt in box.demux(stream):
                 if self._stop.is_set():
@@ -125,21 +109,19 @@ class RecordTap:
                 if pkt.pts is None or pkt.size == 0:
                     continue
                 backoff.reset()
-                p = _Packet(
+                p = EncodedPacket(
                     time.time(), bool(pkt.is_keyframe), int(pkt.pts), int(pkt.dts or pkt.pts), bytes(pkt)
                 )
                 self._push(p)
 
-    def _push(self, p: _Packet) -> None:
+    def _push(self, p: EncodedPacket) -> None:
         done: list[tuple[ViolationEvent, str | None]] = []
         with self._lock:
-            self._ring.append(p)
-            while len(self._ring) > 1 and p.wall - self._ring[0].wall > self.ring_s:
-                self._ring.popleft()
+            self._ring.push(p)
             for eid, clip in list(self._clips.items()):
-                self._write(clip, p)
-                too_long = p.wall - (clip.event.started_wall or p.wall) > self.max_clip_s
-                if (clip.stop_wall is not None and p.wall >= clip.stop_wall) or too_long:
+                clip.writer.write(p)
+                too_long = p.ts_s - (clip.event.started_wall or p.ts_s) > self.max_clip_s
+                if (clip.stop_wall is not None and p.ts_s >= clip.stop_wall) or too_long:
                     done.append(self._finish(eid))
         for event, path in done:
             self._deliver(event, path)
@@ -152,19 +134,9 @@ class RecordTap:
             if self._in_stream is None or not self._ring or event.id in self._clips:
                 return False
             stem = f"{event.kind.value}-{event.started_s:08.2f}s-{event.id[:8]}-main"
-            path = self.media_dir / f"{stem}.mp4"
-            path.parent.mkdir(parents=True, exist_ok=True)
-            out = av.open(str(path), "w", options={"movflags": "+faststart"})
-            ostream = out.add_stream_from_template(self._in_stream)
-            clip = _Clip(event, path, out, ostream)
-            since = start_wall - self.pre_roll_s
-            first = max(
-                (i for i, p in enumerate(self._ring) if p.key and p.wall <= since),
-                default=next((i for i, p in enumerate(self._ring) if p.key), None),
-            )
-            if first is not None:
-                for p in list(self._ring)[first:]:
-                    self._write(clip, p)
+            clip = _Clip(event, PacketClipWriter(self.media_dir / f"{stem}.mp4", self._in_stream))
+            for p in self._ring.since(start_wall - self.pre_roll_s):
+                clip.writer.write(p)
             self._clips[event.id] = clip
             return True
 
@@ -177,38 +149,23 @@ class RecordTap:
             if clip is None:
                 return
             clip.closed_event = event
-            clip.stop_wall = max(end_wall + self.post_roll_s, self._ring[-1].wall if self._ring else 0.0)
+            clip.stop_wall = max(end_wall + self.post_roll_s, self._ring.last_ts_s)
 
     def holds(self, event_id: str) -> bool:
         with self._lock:
             return event_id in self._clips
 
-    def _write(self, clip: _Clip, p: _Packet) -> None:
-        if clip.base_pts is None:
-            if not p.key:
-                return  # a clip starts on a keyframe
-            clip.base_pts = p.dts
-        if clip.last_dts is not None and p.dts - clip.base_pts <= clip.last_dts:
-            return
-        pkt = av.Packet(p.data)
-        pkt.pts, pkt.dts = p.pts - clip.base_pts, p.dts - clip.base_pts
-        pkt.time_base = self._time_base
-        pkt.is_keyframe = p.key
-        pkt.stream = clip.stream
-        clip.out.mux(pkt)
-        clip.last_dts = pkt.dts
-        clip.packets += 1
-
     def _finish(self, event_id: str) -> tuple[ViolationEvent, str | None]:
         clip = self._clips.pop(event_id)
+        path = clip.writer.path
         try:
-            clip.out.close()
+            clip.writer.close()
         except (av.FFmpegError, OSError) as exc:
-            log.warning("camera %s: main-stream clip %s failed: %s", self.camera_id, clip.path, exc)
-        ok = clip.packets > 0 and clip.path.is_file()
+            log.warning("camera %s: main-stream clip %s failed: %s", self.camera_id, path, exc)
+        ok = clip.writer.packets > 0 and path.is_file()
         if not ok:
-            clip.path.unlink(missing_ok=True)
-        return (clip.closed_event or clip.event, str(clip.path) if ok else None)
+            path.unlink(missing_ok=True)
+        return (clip.closed_event or clip.event, str(path) if ok else None)
 
     def _deliver(self, event: ViolationEvent, path: str | None) -> None:
         if self.finished_cb is not None:

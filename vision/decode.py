@@ -18,7 +18,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from fractions import Fraction
 from pathlib import Path
+from typing import Protocol
 
 import av
 import av.error
@@ -44,6 +46,33 @@ class VideoInfo:
     fps: float
     frames: int  # 0 when the container does not say
     codec: str
+
+
+@dataclass(frozen=True, slots=True)
+class EncodedPacket:
+    """One compressed video packet as the source holds it (for clips by stream copy).
+
+    ``ts_s`` is on the same clock as the frames decoded from the source (``Frame.ts_s``);
+    ``pts``/``dts`` are in the source stream's time base.
+    """
+
+    ts_s: float
+    key: bool
+    pts: int
+    dts: int
+    data: bytes
+
+
+class PacketTap(Protocol):
+    """Receives a source's encoded packets alongside its decoded frames.
+
+    ``start`` is called once with the input stream (its codec parameters are the template for
+    stream-copied clips), then ``push`` for every packet, before the frames decoded from it.
+    """
+
+    def start(self, stream: av.video.stream.VideoStream) -> None: ...
+
+    def push(self, packet: EncodedPacket) -> None: ...
 
 
 def _ffmpeg_cause(path: Path, err: Exception) -> str:
@@ -117,21 +146,35 @@ def _info(stream: av.video.stream.VideoStream) -> VideoInfo:
     return VideoInfo(int(ctx.width), int(ctx.height), fps, int(stream.frames or 0), ctx.name)
 
 
-def read_frames(path: Path, *, camera_id: str, info: VideoInfo | None = None) -> Iterator[Frame]:
+def read_frames(
+    path: Path, *, camera_id: str, info: VideoInfo | None = None, tap: PacketTap | None = None
+) -> Iterator[Frame]:
     """Decode every frame as BGR; raise ``VideoError`` on the first fault (after what came before).
 
     ``ts_s`` is the presentation time from the stream start (falls back to index / fps).
     A frame whose size differs from the first one is a fault: the pipeline's zones,
-    tracks and clips all assume one geometry per camera.
+    tracks and clips all assume one geometry per camera. ``tap``, if given, also receives every
+    encoded packet (see ``PacketTap``).
     """
     container = _open(path)
     try:
         stream = _video_stream(container, path)
         info = info or _info(stream)
         stream.thread_type = "AUTO"
-        yield from _decode(container, stream, path, camera_id, info)
+        if tap is not None:
+            tap.start(stream)
+        yield from _decode(container, stream, path, camera_id, info, tap)
     finally:
         container.close()
+
+
+def _packet_of(pkt: av.Packet, t0: int, time_base: Fraction) -> EncodedPacket | None:
+    if pkt.pts is None or pkt.size == 0:
+        return None
+    dts = int(pkt.dts if pkt.dts is not None else pkt.pts)
+    return EncodedPacket(
+        round(float((int(pkt.pts) - t0) * time_base), 6), bool(pkt.is_keyframe), int(pkt.pts), dts, bytes(pkt)
+    )
 
 
 def _decode(
@@ -140,20 +183,30 @@ def _decode(
     path: Path,
     camera_id: str,
     info: VideoInfo,
+    tap: PacketTap | None = None,
 ) -> Iterator[Frame]:
     index = 0
     t0: float | None = None
+    time_base = stream.time_base or Fraction(1, 90000)
+    pts0 = int(stream.start_time) if stream.start_time is not None else None
     try:
-        for vf in container.decode(stream):
-            if vf.width != info.width or vf.height != info.height:
-                raise VideoError(
-                    path, f"frame {index} is {vf.width}x{vf.height}, expected {info.width}x{info.height}"
-                )
-            t = vf.time if vf.time is not None else index / info.fps
-            t0 = t if t0 is None else t0
-            image = np.ascontiguousarray(vf.to_ndarray(format="bgr24"))
-            yield Frame(camera_id=camera_id, ts_s=round(t - t0, 6), image=image, index=index)
-            index += 1
+        for pkt in container.demux(stream):
+            if tap is not None:
+                if pts0 is None and pkt.pts is not None:
+                    pts0 = int(pkt.pts)
+                encoded = _packet_of(pkt, pts0 or 0, time_base)
+                if encoded is not None:
+                    tap.push(encoded)
+            for vf in pkt.decode():
+                if vf.width != info.width or vf.height != info.height:
+                    raise VideoError(
+                        path, f"frame {index} is {vf.width}x{vf.height}, expected {info.width}x{info.height}"
+                    )
+                t = vf.time if vf.time is not None else index / info.fps
+                t0 = t if t0 is None else t0
+                image = np.ascontiguousarray(vf.to_ndarray(format="bgr24"))
+                yield Frame(camera_id=camera_id, ts_s=round(t - t0, 6), image=image, index=index)
+                index += 1
     except av.error.FFmpegError as e:
         raise VideoError(path, f"corrupt data after frame {index} ({getattr(e, 'strerror', e)})") from e
     if index == 0:

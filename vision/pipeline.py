@@ -222,6 +222,9 @@ def run_file(
 ) -> FileResult:
     """Run the pipeline over a video file; on a fault finalize what was found, then raise.
 
+    Clips are cut from the file's own H.264 packets (stream copy) when browsers can play them
+    as they are, else re-encoded from the decoded frames (see ``ClipRecorder.start``).
+
     Raises ``VideoError`` (bad file) with ``FileResult`` of the part before the fault attached
     as ``e.result``; everything in it has been emitted to ``sink`` and its clips are complete.
     """
@@ -232,7 +235,7 @@ def run_file(
     last_ts = 0.0
     error: VideoError | None = None
     try:
-        for frame in read_frames(path, camera_id=setup.camera_id, info=info):
+        for frame in read_frames(path, camera_id=setup.camera_id, info=info, tap=pipe.recorder):
             pipe.process(frame)
             last_ts = frame.ts_s
             if progress is not None:

@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from tests.vision.conftest import assert_browser_clip, draw_frame
-from vision.clips import ClipRecorder, FrameRing, annotate
+from vision.clips import ClipRecorder, FrameRing, PacketRing, annotate
+from vision.decode import EncodedPacket
 from vision.kinds import Severity, ViolationKind
 from vision.rules import Evidence
 from vision.types import EventPhase, Frame, ViolationEvent
@@ -49,6 +50,27 @@ def test_ring_keeps_only_the_last_seconds_compressed() -> None:
     assert kept[-1][0] == pytest.approx(4.9)
     assert ring.nbytes < len(kept) * 320 * 240 * 3 / 10  # JPEG, not raw
     assert kept[-1][1].shape == (240, 320, 3)
+
+
+def test_packet_ring_keeps_the_keyframe_its_window_starts_from() -> None:
+    ring = PacketRing(2.0)
+    for i in range(50):  # 10 packets a second, a keyframe every 1.5 s
+        ring.push(EncodedPacket(i / 10, i % 15 == 0, i, i, bytes([i])))
+    # Now 4.9 s: the window starts at 2.9 s. Keyframes are at 0, 1.5, 3.0 and 4.5 s, so the
+    # GOP that began at 1.5 s is still needed to decode 2.9 s, and 0-1.4 s is not.
+    assert ring.since(float("-inf"))[0].ts_s == pytest.approx(1.5)
+    assert len(ring) == 35
+    got = ring.since(3.2)  # the clip must begin at the last keyframe at or before 3.2 s
+    assert got[0].key and got[0].ts_s == pytest.approx(3.0)
+    assert [p.dts for p in got] == list(range(30, 50))
+    assert ring.since(4.6)[0].ts_s == pytest.approx(4.5)
+
+
+def test_packet_ring_without_any_keyframe_gives_nothing_to_copy() -> None:
+    ring = PacketRing(2.0)
+    for i in range(5):
+        ring.push(EncodedPacket(i / 10, False, i, i, b"x"))
+    assert ring and ring.since(0.0) == []
 
 
 def run_recorder(tmp_path: Path, n: int, script: dict[int, ViolationEvent], close_at_end: bool = True):

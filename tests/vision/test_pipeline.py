@@ -6,6 +6,7 @@ import json
 import subprocess
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
@@ -13,7 +14,7 @@ from tests.vision.conftest import ColourDetector, assert_browser_clip, draw_fram
 from vision.decode import VideoError
 from vision.pipeline import CameraPipeline, CameraSetup, FileResult, FrameSizeError, process_batch, run_file
 from vision.sinks import JsonlSink, read_events
-from vision.types import Frame
+from vision.types import Frame, ViolationEvent
 
 
 def scene(i: int) -> list[tuple[str, tuple[int, int, int, int]]]:
@@ -34,7 +35,8 @@ def scene(i: int) -> list[tuple[str, tuple[int, int, int, int]]]:
 
 @pytest.fixture(scope="module")
 def video(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return write_video(tmp_path_factory.mktemp("v") / "kitchen.mp4", 180, scene)
+    # a keyframe every 2 s, as cameras send
+    return write_video(tmp_path_factory.mktemp("v") / "kitchen.mp4", 180, scene, gop=20)
 
 
 def analyze(video: Path, out: Path, detector: ColourDetector) -> FileResult:
@@ -62,6 +64,66 @@ def test_file_to_events_with_clips(video: Path, tmp_path: Path, colour_detector:
     # the quiet tail (nobody in the picture) cost no inference beyond the periodic recheck
     assert result.detect_fraction < 0.95
     assert colour_detector.images == round(result.detect_fraction * 180)
+
+
+def _packets(path: Path) -> list[tuple[bool, bytes, float]]:
+    """(keyframe, payload, pts seconds) of every video packet, in file order."""
+    with av.open(str(path)) as c:
+        stream = c.streams.video[0]
+        tb = stream.time_base
+        return [(p.is_keyframe, bytes(p), float(p.pts * tb)) for p in c.demux(stream) if p.size]
+
+
+def test_clips_are_cut_from_the_source_packets_not_reencoded(
+    video: Path, tmp_path: Path, colour_detector: ColourDetector
+) -> None:
+    result = analyze(video, tmp_path, colour_detector)
+    source = _packets(video)
+    keys = [pts for key, _, pts in source if key]
+    assert len(keys) >= 3  # the test video has several GOPs, so where a clip starts matters
+    payloads = [data for _, data, _ in source]
+    by_clip: dict[str, list[ViolationEvent]] = {}
+    for event in result.events:
+        by_clip.setdefault(event.clip_path or "", []).append(event)
+    assert len(result.events) == 2 and len(by_clip) == 1  # overlapping events share one clip
+    for path, events in by_clip.items():
+        clip = _packets(Path(path))
+        # the clip is a run of the source's own packets, byte for byte, from a keyframe
+        first = payloads.index(clip[0][1])
+        assert source[first][0] and clip[0][0]
+        assert [d for _, d, _ in clip] == payloads[first : first + len(clip)]
+        # it starts at the last keyframe at or before the first start - pre-roll (5 s) ...
+        want = max([k for k in keys if k <= min(e.started_s for e in events) - 5.0], default=keys[0])
+        assert source[first][2] == pytest.approx(want)
+        # ... and runs to the last end + post-roll, or to the end of the file
+        end = source[first + len(clip) - 1][2]
+        assert end >= min(max(float(e.ended_s or 0) for e in events) + 5.0, source[-1][2]) - 0.2
+        assert_browser_clip(Path(path), min_frames=30)
+
+
+def test_a_clip_starts_at_the_keyframe_before_its_pre_roll(tmp_path: Path) -> None:
+    """A rat at 9-11 s in a 20 s file with a keyframe every 2 s: the clip runs from 4 s."""
+    late = write_video(tmp_path / "late.mp4", 200, late_rat, gop=20)
+    (event,) = analyze(late, tmp_path / "out", ColourDetector()).events
+    assert event.kind.value == "rodent" and event.started_s == pytest.approx(9.0, abs=0.41)
+    clip = _packets(Path(event.clip_path or ""))
+    source = _packets(late)
+    first = [d for _, d, _ in source].index(clip[0][1])
+    assert source[first][2] == pytest.approx(4.0 if event.started_s >= 9.0 else 2.0)
+    assert 10.0 <= len(clip) / 10 <= 14.0  # pre-roll from the keyframe, the rat, 5 s post-roll
+
+
+def test_clips_of_a_codec_browsers_cannot_play_are_reencoded_to_h264(
+    video: Path, tmp_path: Path, colour_detector: ColourDetector
+) -> None:
+    mpeg4 = tmp_path / "kitchen-mpeg4.mp4"
+    subprocess.run(
+        ["ffmpeg", "-v", "error", "-i", str(video), "-c:v", "mpeg4", "-q:v", "3", str(mpeg4)], check=True
+    )
+    result = analyze(mpeg4, tmp_path / "out", colour_detector)
+    assert sorted(e.kind.value for e in result.events) == ["no_hat", "rodent"]
+    for event in result.events:
+        assert_browser_clip(Path(event.clip_path or ""), min_frames=30)  # H.264 yuv420p faststart
 
 
 def test_events_jsonl_paths_are_relative(
@@ -102,6 +164,10 @@ def test_frame_of_wrong_size_is_refused(tmp_path: Path) -> None:
 
 
 # --- bad input: one clear line naming the file, and what came before is kept -----------------
+
+
+def late_rat(i: int) -> list[tuple[str, tuple[int, int, int, int]]]:
+    return [("rat", (10 + 6 * (i - 90), 200, 24 + 6 * (i - 90), 210))] if 90 <= i < 110 else []
 
 
 def early_rat(i: int) -> list[tuple[str, tuple[int, int, int, int]]]:

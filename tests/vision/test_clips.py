@@ -11,7 +11,7 @@ import pytest
 
 from tests.vision.conftest import assert_browser_clip, draw_frame
 from vision.clips import ClipRecorder, FrameRing, PacketRing, annotate
-from vision.decode import EncodedPacket
+from vision.decode import EncodedPacket, read_frames
 from vision.kinds import Severity, ViolationKind
 from vision.rules import Evidence
 from vision.types import EventPhase, Frame, ViolationEvent
@@ -71,6 +71,48 @@ def test_packet_ring_without_any_keyframe_gives_nothing_to_copy() -> None:
     for i in range(5):
         ring.push(EncodedPacket(i / 10, False, i, i, b"x"))
     assert ring and ring.since(0.0) == []
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_videos" / "hot_kitchen_mixed.mp4"
+
+
+def test_stream_copied_clip_of_a_sample_plays_in_chromium(tmp_path: Path) -> None:
+    """The sample videos are H.264 High with B-frames, as camera exports often are: a clip
+    copied from their packets must still play in a real browser, from its first frame."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.webrtc import launch_chromium
+
+    rec = ClipRecorder(tmp_path, fps=15.0, pre_roll_s=2.0, post_roll_s=2.0)
+    ready: list[ViolationEvent] = []
+    script = {120: event(EventPhase.OPEN, start=7.0), 150: event(EventPhase.CLOSE, 7.0, 10.0)}
+    for f in read_frames(SAMPLE, camera_id="cam", tap=rec):
+        evs = [script[f.index]] if f.index in script else []
+        evidence = [Evidence("e1", 0.9, BOX, BOX)] if f.index == 130 else []
+        ready += rec.handle(f, evs, evidence)
+    ready += rec.close()
+    assert rec.stream_copy and rec.frames_encoded == 0
+    (closed,) = [e for e in ready if e.phase is EventPhase.CLOSE]
+    clip = Path(closed.clip_path or "")
+    assert_browser_clip(clip, min_frames=15 * 8)
+    page_file = tmp_path / "play.html"
+    page_file.write_text(f'<video id="v" muted src="{clip.name}"></video>')
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page()
+            page.goto(page_file.as_uri())
+            page.evaluate("document.getElementById('v').play()")
+            page.wait_for_function("document.getElementById('v').currentTime > 1.0", timeout=30_000)
+            size, duration = page.evaluate(
+                "(() => { const v = document.getElementById('v'); "
+                "return [[v.videoWidth, v.videoHeight], v.duration]; })()"
+            )
+        finally:
+            browser.close()
+    assert size == [640, 360]
+    # keyframe at or before 7 - 2 = 5 s (one every 2 s) to 10 + 2 = 12 s
+    assert 7.0 <= duration <= 9.5
 
 
 def run_recorder(tmp_path: Path, n: int, script: dict[int, ViolationEvent], close_at_end: bool = True):

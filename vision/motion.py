@@ -89,6 +89,7 @@ class MotionGate:
         self.calm_interval_s = max(self.min_interval_s, 1.0 / calm_detect_fps if calm_detect_fps else 0.0)
         self._background: npt.NDArray[np.float32] | None = None
         self._mask: npt.NDArray[np.uint8] | None = None
+        self._unmasked = 0  # pixels of the small frame outside the ignore zones
         self._last_detect_ts: float | None = None
         self._sigma: float | None = None
         self._sigma_jumps = 0
@@ -110,20 +111,25 @@ class MotionGate:
         if self._background is None or self._background.shape != small.shape:
             self._background = small.astype(np.float32)
             self._mask = self._ignore_mask(small.shape)
+            self._unmasked = int(np.count_nonzero(self._mask))
             return self._decide(frame.ts_s, GateReason.FIRST, (), 0.0, 0.0)
         # Signed difference, then a 3x3 mean: noise averages down by ~3x while a blob of 2x2 px
         # or more keeps most of its contrast; the threshold is taken on this smoothed map.
-        diff = cast(npt.NDArray[np.float32], cv2.blur(small.astype(np.float32) - self._background, (3, 3)))
+        small_f = small.astype(np.float32)
+        diff = cast(npt.NDArray[np.float32], cv2.blur(small_f - self._background, (3, 3)))
         assert self._mask is not None
         diff[self._mask == 0] = 0.0
         np.abs(diff, out=diff)
         threshold = self._threshold(diff)
-        boxes, fraction = self._regions(diff, threshold)
-        cv2.accumulateWeighted(small.astype(np.float32), self._background, self._rate(fraction))
+        binary, fraction = self._moving(diff, threshold)
+        cv2.accumulateWeighted(small_f, self._background, self._rate(fraction))
         since = float("inf") if self._last_detect_ts is None else frame.ts_s - self._last_detect_ts
         if since < (self.min_interval_s if alert else self.calm_interval_s) - 1e-6:
-            reason = GateReason.QUIET  # the detector ran moments ago: the tracker bridges the gap
-        elif boxes:
+            # The detector ran moments ago: the tracker bridges the gap. Where the motion is does
+            # not matter then, so its regions are not even measured (~2/3 of frames at 15 fps).
+            return self._decide(frame.ts_s, GateReason.QUIET, (), threshold, fraction)
+        boxes = self._regions(binary)
+        if boxes:
             reason = GateReason.MOTION
         elif tracking:
             reason = GateReason.TRACKING
@@ -180,15 +186,17 @@ class MotionGate:
             self._sigma_jumps += 1
         return max(self.min_threshold, self.k_sigma * self._sigma)
 
-    def _regions(self, diff: npt.NDArray[np.float32], threshold: float) -> tuple[tuple[BoxXYXY, ...], float]:
+    def _moving(self, diff: npt.NDArray[np.float32], threshold: float) -> tuple[npt.NDArray[np.uint8], float]:
+        """Pixels above the threshold, and their share of the unmasked frame."""
         binary = (diff > threshold).astype(np.uint8)
-        unmasked = int(np.count_nonzero(self._mask)) if self._mask is not None else binary.size
-        fraction = float(np.count_nonzero(binary)) / max(1, unmasked)
+        return binary, float(np.count_nonzero(binary)) / max(1, self._unmasked)
+
+    def _regions(self, binary: npt.NDArray[np.uint8]) -> tuple[BoxXYXY, ...]:
+        """Boxes (full-frame pixels) of the moving blobs of at least ``min_area_px``."""
         _, _, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=8)
         kept = stats[1:][stats[1:, cv2.CC_STAT_AREA] >= self.min_area_px]
         s = float(self.scale)
-        boxes = [(x * s, y * s, (x + w) * s, (y + h) * s) for x, y, w, h in kept[:, :4].tolist()]
-        return tuple(boxes), fraction
+        return tuple((x * s, y * s, (x + w) * s, (y + h) * s) for x, y, w, h in kept[:, :4].tolist())
 
     @property
     def detect_fraction(self) -> float:

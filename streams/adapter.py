@@ -3,7 +3,8 @@
 The vision layer owns the per-camera pipeline (motion gate, tracker, rules, clips); this module
 only wires it to what the runtime provides: the shared detector's client for the camera, the
 camera's rules and site time zone, a media folder, and the event sink. The pipeline receives
-frames at the camera's ``detect_fps`` (its clips carry real timestamps at that rate).
+frames at the camera's ``detect_fps``; its clips are cut from the stream's own packets at the
+full frame rate (``copy_clips``, wired by the worker), else encoded from those frames.
 
 When the build has no vision pipeline, ``DetectionOnlyPipeline`` still runs the shared detector
 on every frame it is given, so the runtime and the benchmark measure real detection load.

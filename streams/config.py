@@ -66,6 +66,11 @@ class CameraConfig(BaseModel):
         le=60,
         description="most detections per second while nothing is suspected (null: always the full rate)",
     )
+    copy_clips: bool = Field(
+        default=True,
+        description="cut clips from the camera's own H.264 packets at its full frame rate, no encoder "
+        "(false, or a stream browsers cannot play: re-encode the analysed frames at detect_fps)",
+    )
     expected_fps: float | None = Field(default=None, gt=0, le=120)
     live: bool = True
     health: HealthConfig | None = None  # None: the runtime's defaults

@@ -23,7 +23,7 @@ import av
 
 from streams.health import Backoff
 from streams.sources import redact, scrub
-from vision.clips import PacketClipWriter, PacketRing
+from vision.clips import PacketClipWriter, PacketRing, StreamTemplate
 from vision.decode import EncodedPacket
 from vision.kinds import ViolationKind
 from vision.sink import EventSink
@@ -67,7 +67,7 @@ class RecordTap:
         self._clips: dict[str, _Clip] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
-        self._in_stream: av.VideoStream | None = None
+        self._template: StreamTemplate | None = None  # the record stream's codec parameters
         self.finished_cb: Callable[[ViolationEvent, str | None], None] | None = None
         self.last_error: str | None = None
         self._thread = threading.Thread(target=self._run, name=f"record-{camera_id}", daemon=True)
@@ -101,7 +101,7 @@ class RecordTap:
         with av.open(self.url, options=opts, timeout=(5.0, half)) as box:
             stream = box.streams.video[0]
             with self._lock:
-                self._in_stream = stream
+                self._template = StreamTemplate(stream)
                 self._ring.clear()  # packets of an earlier connection have another time base
             for pkt in box.demux(stream):
                 if self._stop.is_set():
@@ -131,10 +131,10 @@ class RecordTap:
         """Start the clip of ``event`` with the ring's pre-roll; False when no packets are here."""
         start_wall = event.started_wall or time.time()
         with self._lock:
-            if self._in_stream is None or not self._ring or event.id in self._clips:
+            if self._template is None or not self._ring or event.id in self._clips:
                 return False
             stem = f"{event.kind.value}-{event.started_s:08.2f}s-{event.id[:8]}-main"
-            clip = _Clip(event, PacketClipWriter(self.media_dir / f"{stem}.mp4", self._in_stream))
+            clip = _Clip(event, PacketClipWriter(self.media_dir / f"{stem}.mp4", self._template))
             for p in self._ring.since(start_wall - self.pre_roll_s):
                 clip.writer.write(p)
             self._clips[event.id] = clip

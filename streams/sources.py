@@ -33,6 +33,7 @@ import cv2
 import numpy as np
 import numpy.typing as npt
 
+from vision.decode import PacketTap, encoded_packet
 from vision.types import Frame
 
 NO_IMAGE: npt.NDArray[np.uint8] = np.zeros((0, 0, 3), dtype=np.uint8)
@@ -129,16 +130,38 @@ def open_source(spec: CameraSourceSpec) -> FrameSource:
 
 
 class _PyAvDecoder:
-    """A demux+decode loop over one PyAV container, single-threaded to keep CPU per camera low."""
+    """A demux+decode loop over one PyAV container, single-threaded to keep CPU per camera low.
 
-    def __init__(self, container: av.container.InputContainer) -> None:
+    With a ``tap`` (the camera pipeline's clip recorder), every encoded packet is handed over
+    before the frames decoded from it, stamped by ``packet_ts`` on the source's own clock: clips
+    are then cut from the camera's packets at its full frame rate, with no encoder.
+    """
+
+    def __init__(
+        self,
+        container: av.container.InputContainer,
+        tap: PacketTap | None = None,
+        packet_ts: Callable[[int], float] | None = None,
+    ) -> None:
         if not container.streams.video:
             container.close()
             raise SourceError("no video stream in the source")
         self.container = container
         self.stream = container.streams.video[0]
         self.stream.thread_count = 1
-        self._frames: Iterator[av.VideoFrame] = container.decode(self.stream)
+        self.tap = tap
+        self.packet_ts = packet_ts or (lambda _pts: time.monotonic())
+        if tap is not None:
+            tap.start(self.stream)
+        self._frames: Iterator[av.VideoFrame] = self._decode()
+
+    def _decode(self) -> Iterator[av.VideoFrame]:
+        for pkt in self.container.demux(self.stream):
+            if self.tap is not None:
+                encoded = encoded_packet(pkt, self.packet_ts)
+                if encoded is not None:
+                    self.tap.push(encoded)
+            yield from pkt.decode()
 
     @property
     def fps(self) -> float | None:
@@ -174,6 +197,7 @@ class FileSource:
         self.realtime = realtime
         self.nominal_fps: float | None = None
         self.wants_image: ImageFilter | None = None
+        self.packet_tap: PacketTap | None = None  # gets the encoded packets too (clips by stream copy)
         self._dec: _PyAvDecoder | None = None
         self._offset_s = 0.0
         self._last_ts = 0.0
@@ -184,11 +208,17 @@ class FileSource:
         if not self.path.is_file():
             raise SourceError(f"video file not found: {self.path}")
         try:
-            self._dec = _PyAvDecoder(av.open(str(self.path)))
+            self._dec = self._decoder()
         except av.FFmpegError as exc:
             raise SourceError(f"cannot open {self.path}: {exc}") from exc
         self.nominal_fps = self._dec.fps
         self._t0 = time.monotonic() - self._last_ts if self.realtime else 0.0
+
+    def _decoder(self) -> _PyAvDecoder:
+        container = av.open(str(self.path))
+        tb = container.streams.video[0].time_base if container.streams.video else None
+        offset = self._offset_s  # packets on the frames' clock: loop offset + presentation time
+        return _PyAvDecoder(container, self.packet_tap, lambda pts: offset + float(pts * (tb or 0)))
 
     def read(self) -> Frame | None:
         if self._dec is None:
@@ -197,7 +227,7 @@ class FileSource:
         if vf is None and self.loop and self._index > 0:
             self._offset_s = self._last_ts + 1.0 / (self.nominal_fps or 15.0)
             self._dec.close()
-            self._dec = _PyAvDecoder(av.open(str(self.path)))
+            self._dec = self._decoder()
             vf = self._dec.next()
         if vf is None:
             return None
@@ -244,6 +274,7 @@ class RtspSource:
         self.read_timeout_s = read_timeout_s
         self.nominal_fps: float | None = None
         self.wants_image: ImageFilter | None = None
+        self.packet_tap: PacketTap | None = None  # gets the encoded packets too (clips by stream copy)
         self._dec: _PyAvDecoder | None = None
         self._clock0 = time.monotonic()
         self._index = 0
@@ -265,7 +296,8 @@ class RtspSource:
             container = av.open(self.url, options=options, timeout=(self.open_timeout_s, half_s))
         except (av.FFmpegError, OSError) as exc:
             raise SourceError(f"cannot open {redact(self.url)}: {exc}") from exc
-        self._dec = _PyAvDecoder(container)
+        clock0 = self._clock0  # packets on the frames' clock: seconds since this source was built
+        self._dec = _PyAvDecoder(container, self.packet_tap, lambda _pts: time.monotonic() - clock0)
         self.nominal_fps = self._dec.fps
 
     def read(self) -> Frame | None:

@@ -83,6 +83,9 @@ class CameraWorker:
         self.source = source_factory(self.spec)
         if hasattr(self.source, "wants_image"):
             self.source.wants_image = self._wants_image
+        tap = getattr(pipeline, "packet_tap", None)
+        if camera.copy_clips and tap is not None and hasattr(self.source, "packet_tap"):
+            self.source.packet_tap = tap  # the reader hands the pipeline's clips every packet
         self.hub = FrameHub(camera.id)
         self.slot = LatestSlot()
         self.health = CameraHealth(

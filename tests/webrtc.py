@@ -1,8 +1,10 @@
-"""Real WebRTC viewers for the live-view tests: an aiortc WHEP client and a headless Chromium."""
+"""Real viewers for the tests: an aiortc WHEP client, and a headless Chromium for live views and
+for event clips."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import av
@@ -25,6 +27,31 @@ CHROMIUM_ARGS = [
 def launch_chromium(playwright: Any) -> Any:
     """The system Chromium, headless (Playwright's own browser download cannot work here)."""
     return playwright.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=CHROMIUM_ARGS)
+
+
+def chromium_plays(clip: Path, page_dir: Path) -> tuple[list[int], float]:
+    """Play ``clip`` in a real Chromium past its first second; its [width, height] and duration.
+
+    The page is a file next to nothing else in ``page_dir``; the clip is loaded by file URL.
+    """
+    from playwright.sync_api import sync_playwright
+
+    page_file = page_dir / "play.html"
+    page_file.write_text(f'<video id="v" muted src="{clip.resolve().as_uri()}"></video>')
+    with sync_playwright() as p:
+        browser = launch_chromium(p)
+        try:
+            page = browser.new_page()
+            page.goto(page_file.as_uri())
+            page.evaluate("document.getElementById('v').play()")
+            page.wait_for_function("document.getElementById('v').currentTime > 1.0", timeout=30_000)
+            size, duration = page.evaluate(
+                "(() => { const v = document.getElementById('v'); "
+                "return [[v.videoWidth, v.videoHeight], v.duration]; })()"
+            )
+        finally:
+            browser.close()
+    return size, duration
 
 
 async def whep_watch(

@@ -24,6 +24,8 @@ Example::
 from __future__ import annotations
 
 import dataclasses
+import io
+import threading
 from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -134,6 +136,19 @@ class PacketRing:
         return bool(self._gops)
 
 
+class StreamTemplate:
+    """A private copy of an input stream's codec parameters, to create clip streams from.
+
+    An input stream's parameters live in its container and are freed when that closes (a camera
+    drops, a file ends); a clip may start after that, from packets already in the ring. So the
+    parameters are copied at once into a stream of an output container that is never written.
+    """
+
+    def __init__(self, stream: av.video.stream.VideoStream) -> None:
+        self._box = av.open(io.BytesIO(), mode="w", format="mp4")
+        self.stream = self._box.add_stream_from_template(stream)
+
+
 def stream_copyable(stream: av.video.stream.VideoStream) -> bool:
     """Whether clips may copy this stream's packets as they are: H.264 in 4:2:0, which every
     browser plays; anything else (HEVC, MJPEG, 4:2:2...) is re-encoded."""
@@ -148,18 +163,21 @@ class PacketClipWriter:
     packet that does not move decoding time forward (a repeat after a reconnect) is dropped.
     """
 
-    def __init__(self, path: Path, template: av.video.stream.VideoStream) -> None:
+    def __init__(self, path: Path, template: StreamTemplate) -> None:
         self.path = path
         path.parent.mkdir(parents=True, exist_ok=True)
         self._container = av.open(str(path), mode="w", options={"movflags": "+faststart"})
-        self._stream = self._container.add_stream_from_template(template)
-        self._time_base = template.time_base
+        self._stream = self._container.add_stream_from_template(template.stream)
+        self._time_base = template.stream.time_base
         self._base: int | None = None
         self._last_dts: int | None = None
         self.packets = 0
         self.closed = False
+        self.sealed = False  # the source reconnected: packets from now on belong to another stream
 
     def write(self, p: EncodedPacket) -> None:
+        if self.sealed or self.closed:
+            return
         if self._base is None:
             if not p.key:
                 return  # a clip starts on a keyframe
@@ -324,7 +342,9 @@ class ClipRecorder:
         # The event starts min_duration before it opens: keep that much more than the pre-roll.
         self.ring = FrameRing(pre_roll_s + ring_extra_s, jpeg_quality=jpeg_quality)
         self.packets = PacketRing(pre_roll_s + ring_extra_s)
-        self._template: av.video.stream.VideoStream | None = None  # set: clips by stream copy
+        self._template: StreamTemplate | None = None  # set: clips by stream copy
+        # A live source pushes packets from its reader thread while frames are handled on another.
+        self._lock = threading.Lock()
         self._session: _Session | None = None
         self._recordings: dict[str, _Recording] = {}
         self._finished: dict[str, tuple[str | None, str | None]] = {}
@@ -341,16 +361,25 @@ class ClipRecorder:
 
     # PacketTap: a source that can hand over its encoded packets makes clips by stream copy
     def start(self, stream: av.video.stream.VideoStream) -> None:
-        """Use ``stream``'s packets for clips when browsers play them as they are."""
-        self.packets.clear()
-        self._template = stream if stream_copyable(stream) else None
+        """Use ``stream``'s packets for clips when browsers play them as they are.
+
+        Called again when a live source reconnects (or a file loops): packets of the new
+        connection have their own timestamps, so a clip being written ends at the break (the
+        camera was away) and the next clip starts from the new connection's keyframes.
+        """
+        with self._lock:
+            self.packets.clear()
+            self._template = StreamTemplate(stream) if stream_copyable(stream) else None
+            if self._session is not None and isinstance(self._session.writer, PacketClipWriter):
+                self._session.writer.sealed = True
 
     def push(self, packet: EncodedPacket) -> None:
-        if self._template is None:
-            return
-        self.packets.push(packet)
-        if self._session is not None and isinstance(self._session.writer, PacketClipWriter):
-            self._session.writer.write(packet)
+        with self._lock:
+            if self._template is None:
+                return
+            self.packets.push(packet)
+            if self._session is not None and isinstance(self._session.writer, PacketClipWriter):
+                self._session.writer.write(packet)
 
     def handle(
         self,
@@ -360,6 +389,16 @@ class ClipRecorder:
         wall: datetime | None = None,
     ) -> list[ViolationEvent]:
         """Record ``frame``, start/stop clips for ``events``; return events ready to emit."""
+        with self._lock:
+            return self._handle(frame, events, evidence, wall)
+
+    def _handle(
+        self,
+        frame: Frame,
+        events: Sequence[ViolationEvent],
+        evidence: Sequence[Evidence],
+        wall: datetime | None,
+    ) -> list[ViolationEvent]:
         ready: list[ViolationEvent] = []
         for event in events:
             if event.phase is EventPhase.OPEN:
@@ -385,6 +424,10 @@ class ClipRecorder:
         ``closing`` are the events the rule engine closed at the same moment (its ``flush``);
         returns every event that is now complete with its media.
         """
+        with self._lock:
+            return self._close(closing)
+
+    def _close(self, closing: Sequence[ViolationEvent]) -> list[ViolationEvent]:
         ready: list[ViolationEvent] = []
         for event in closing:
             ready.extend(self._stop(event, float("-inf")))

@@ -16,7 +16,7 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
@@ -168,13 +168,13 @@ def read_frames(
         container.close()
 
 
-def _packet_of(pkt: av.Packet, t0: int, time_base: Fraction) -> EncodedPacket | None:
+def encoded_packet(pkt: av.Packet, ts_s: Callable[[int], float]) -> EncodedPacket | None:
+    """``pkt`` as an ``EncodedPacket`` stamped ``ts_s(pts)``; None for a flush or empty packet."""
     if pkt.pts is None or pkt.size == 0:
         return None
-    dts = int(pkt.dts if pkt.dts is not None else pkt.pts)
-    return EncodedPacket(
-        round(float((int(pkt.pts) - t0) * time_base), 6), bool(pkt.is_keyframe), int(pkt.pts), dts, bytes(pkt)
-    )
+    pts = int(pkt.pts)
+    dts = int(pkt.dts) if pkt.dts is not None else pts
+    return EncodedPacket(ts_s(pts), bool(pkt.is_keyframe), pts, dts, bytes(pkt))
 
 
 def _decode(
@@ -189,12 +189,16 @@ def _decode(
     t0: float | None = None
     time_base = stream.time_base or Fraction(1, 90000)
     pts0 = int(stream.start_time) if stream.start_time is not None else None
+
+    def seconds(pts: int) -> float:  # on the frames' clock: from the stream's start
+        return round(float((pts - (pts0 or 0)) * time_base), 6)
+
     try:
         for pkt in container.demux(stream):
             if tap is not None:
                 if pts0 is None and pkt.pts is not None:
                     pts0 = int(pkt.pts)
-                encoded = _packet_of(pkt, pts0 or 0, time_base)
+                encoded = encoded_packet(pkt, seconds)
                 if encoded is not None:
                     tap.push(encoded)
             for vf in pkt.decode():

@@ -29,7 +29,7 @@ from pathlib import Path
 import supervision as sv
 
 from vision.clips import ClipRecorder
-from vision.decode import VideoError, VideoInfo, probe, read_frames
+from vision.decode import PacketTap, VideoError, VideoInfo, probe, read_frames
 from vision.detector import Detector
 from vision.kinds import VISUAL_KINDS, ObjectClass, ViolationKind
 from vision.motion import MotionDecision, MotionGate
@@ -123,6 +123,11 @@ class CameraPipeline:
         """Something is suspected: a run or event, a frame where a condition held, a pest seen."""
         pest_recently = ts_s - self._last_pest_s < self.tracker_lost_s
         return pest_recently or self.rules.has_pending_except(STATIC_KINDS, or_voted=True)
+
+    @property
+    def packet_tap(self) -> PacketTap:
+        """Where a source sends its encoded packets so clips are cut from them (stream copy)."""
+        return self.recorder
 
     def wall(self, frame: Frame) -> datetime | None:
         if frame.wall_time is not None:
@@ -235,7 +240,7 @@ def run_file(
     last_ts = 0.0
     error: VideoError | None = None
     try:
-        for frame in read_frames(path, camera_id=setup.camera_id, info=info, tap=pipe.recorder):
+        for frame in read_frames(path, camera_id=setup.camera_id, info=info, tap=pipe.packet_tap):
             pipe.process(frame)
             last_ts = frame.ts_s
             if progress is not None:

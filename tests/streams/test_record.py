@@ -10,9 +10,13 @@ import pytest
 from streams.config import ConfigError, parse_config
 from streams.runtime import Runtime
 from streams.sinks import CollectingSink
+from streams.sources import FileSource
 from streams.testing import RtspServer, make_pattern_clip
-from vision.kinds import ViolationKind
-from vision.types import EventPhase
+from tests.vision.conftest import assert_browser_clip
+from vision.clips import ClipRecorder
+from vision.kinds import Severity, ViolationKind
+from vision.rules import Evidence
+from vision.types import EventPhase, ViolationEvent
 
 from .conftest import wait_for
 
@@ -78,3 +82,50 @@ def test_record_url_is_validated_like_the_detect_url(url: str, ok: bool) -> None
     else:
         with pytest.raises(ConfigError, match="record_url"):
             parse_config(raw)
+
+
+def _event(phase: EventPhase, start: float, end: float | None = None) -> ViolationEvent:
+    return ViolationEvent(
+        kind=ViolationKind.RODENT,
+        severity=Severity.RED,
+        camera_id="cam",
+        track_id=1,
+        started_s=start,
+        updated_s=start,
+        confidence=0.9,
+        xyxy=(10.0, 10.0, 40.0, 40.0),
+        id="ev-1",
+        ended_s=end,
+        phase=phase,
+    )
+
+
+def test_a_reconnect_during_an_event_ends_its_stream_copied_clip_at_the_break(tmp_path: Path) -> None:
+    """The detect stream feeds the clip recorder (``copy_clips``). When the source reconnects (a
+    looping file stands in for a camera that came back), the packets of the new connection have
+    their own timestamps: the clip being written ends at the break, stays playable, and the event
+    still gets it when it closes."""
+    clip_file = make_pattern_clip(tmp_path / "cam.mp4", seconds=6.0)  # 90 frames, keyframe each 1 s
+    recorder = ClipRecorder(tmp_path / "media", fps=15.0, pre_roll_s=2.0, post_roll_s=2.0)
+    source = FileSource("cam", str(clip_file), loop=True)
+    source.packet_tap = recorder
+    source.open()
+    ready: list[ViolationEvent] = []
+    script = {60: _event(EventPhase.OPEN, 4.0), 120: _event(EventPhase.CLOSE, 4.0, 8.0)}
+    for i in range(200):  # 4 s into the file: open; the file loops at 6 s; 8 s: close
+        frame = source.read()
+        assert frame is not None
+        evidence = (
+            [Evidence("ev-1", 0.9, (10.0, 10.0, 40.0, 40.0), (10.0, 10.0, 40.0, 40.0))] if i == 65 else []
+        )
+        ready += recorder.handle(frame, [script[i]] if i in script else [], evidence)
+    source.close()
+    ready += recorder.close()
+    assert recorder.stream_copy and recorder.frames_encoded == 0
+    (closed,) = [e for e in ready if e.phase is EventPhase.CLOSE]
+    assert closed.clip_path is not None
+    with av.open(closed.clip_path) as box:
+        times = [f.time for f in box.decode(video=0) if f.time is not None]
+    # from the keyframe at 2 s (start 4 s - 2 s pre-roll) to the end of the first pass (6 s)
+    assert len(times) == 60 and times[-1] - times[0] == pytest.approx(59 / 15, abs=0.01)
+    assert_browser_clip(Path(closed.clip_path), min_frames=60)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import av
+import pytest
 
 from streams.config import parse_config
 from streams.runtime import Runtime
 from streams.sinks import CollectingSink
 from streams.testing import RtspServer
+from tests.webrtc import chromium_plays
 from vision.kinds import ViolationKind
 from vision.types import EventPhase
 
@@ -20,7 +22,12 @@ PROFILE = ROOT / "models" / "kitchen-yolo11n.yaml"
 CLIP = ROOT / "sample_videos" / "canteen_no_hat.mp4"
 
 
-def test_no_hat_event_from_a_live_stream_with_its_clip(tmp_path: Path, gst_ok: bool) -> None:
+@pytest.mark.parametrize(("copy_clips", "clip_fps"), [(True, 15.0), (False, 5.0)])
+def test_no_hat_event_from_a_live_stream_with_its_clip(
+    tmp_path: Path, gst_ok: bool, copy_clips: bool, clip_fps: float
+) -> None:
+    """The clip is the camera's own packets at its 15 fps (stream copy), or with
+    ``copy_clips: false`` the analysed frames re-encoded at ``detect_fps``."""
     with RtspServer({"cam": CLIP}) as server:
         cfg = parse_config(
             {
@@ -32,6 +39,7 @@ def test_no_hat_event_from_a_live_stream_with_its_clip(tmp_path: Path, gst_ok: b
                                 "id": "cam",
                                 "url": server.url("cam"),
                                 "detect_fps": 5,
+                                "copy_clips": copy_clips,
                                 "rules": {"working_hours": {"start": "00:00:00", "end": "23:59:59"}},
                             }
                         ],
@@ -67,4 +75,8 @@ def test_no_hat_event_from_a_live_stream_with_its_clip(tmp_path: Path, gst_ok: b
     )
     with av.open(clip) as box:
         assert box.streams.video[0].codec_context.name == "h264"
-        assert sum(1 for _ in box.decode(video=0)) >= 5
+        times = [f.time for f in box.decode(video=0) if f.time is not None]
+    assert len(times) >= 5
+    assert (len(times) - 1) / (times[-1] - times[0]) == pytest.approx(clip_fps, rel=0.2)
+    size, _ = chromium_plays(Path(clip), tmp_path)  # RTSP's Annex B packets, remuxed into MP4
+    assert size == [640, 360]

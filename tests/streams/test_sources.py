@@ -3,6 +3,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 
@@ -18,6 +19,7 @@ from streams.sources import (
     scrub,
 )
 from streams.testing import RtspServer, free_port
+from vision.decode import EncodedPacket
 
 
 @pytest.mark.parametrize(
@@ -80,6 +82,52 @@ def test_file_loop_keeps_time_increasing(pattern_clip: Path) -> None:
     assert len(ts) == 200
     assert all(b > a for a, b in zip(ts, ts[1:], strict=False))
     assert ts[-1] == pytest.approx(199 / 15, abs=0.02)
+
+
+class PacketLog:
+    """A ``PacketTap`` that keeps what it is given."""
+
+    def __init__(self) -> None:
+        self.starts: list[str] = []
+        self.packets: list[EncodedPacket] = []
+
+    def start(self, stream: av.video.stream.VideoStream) -> None:
+        self.starts.append(stream.codec_context.name)
+
+    def push(self, packet: EncodedPacket) -> None:
+        self.packets.append(packet)
+
+
+def test_file_hands_its_packets_on_the_frames_clock_across_loops(pattern_clip: Path) -> None:
+    src = FileSource("c1", str(pattern_clip), loop=True)
+    tap = PacketLog()
+    src.packet_tap = tap
+    src.open()
+    frames = [src.read() for _ in range(120)]  # 90 frames per pass: a loop in the middle
+    src.close()
+    assert tap.starts == ["h264", "h264"]  # once per opened stream
+    stamps = {round(p.ts_s, 3) for p in tap.packets}
+    # every frame was preceded by its own packet, stamped with the frame's timestamp
+    assert all(round(f.ts_s, 3) in stamps for f in frames if f is not None)
+    assert tap.packets[0].key and sum(p.key for p in tap.packets[:90]) >= 2
+    with av.open(str(pattern_clip)) as box:
+        first_pass = [bytes(p) for p in box.demux(video=0) if p.size]
+    assert [p.data for p in tap.packets[:90]] == first_pass
+
+
+def test_rtsp_hands_its_packets_on_the_frames_clock(rtsp_server: RtspServer) -> None:
+    src = RtspSource("c1", rtsp_server.url("cam0"))
+    tap = PacketLog()
+    src.packet_tap = tap
+    src.open()
+    frames = [src.read() for _ in range(30)]
+    src.close()
+    assert tap.starts == ["h264"] and len(tap.packets) >= 30
+    assert any(p.key for p in tap.packets)
+    ts = [p.ts_s for p in tap.packets]
+    assert ts == sorted(ts)
+    last = frames[-1]
+    assert last is not None and abs(last.ts_s - ts[-1]) < 0.5  # same clock (arrival time)
 
 
 def test_realtime_file_is_paced_like_a_camera(pattern_clip: Path) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from tests.vision.conftest import assert_browser_clip, draw_frame
+from tests.webrtc import chromium_plays
 from vision.clips import ClipRecorder, FrameRing, PacketRing, annotate
 from vision.decode import EncodedPacket, read_frames
 from vision.kinds import Severity, ViolationKind
@@ -79,10 +80,6 @@ SAMPLE = Path(__file__).resolve().parents[2] / "sample_videos" / "hot_kitchen_mi
 def test_stream_copied_clip_of_a_sample_plays_in_chromium(tmp_path: Path) -> None:
     """The sample videos are H.264 High with B-frames, as camera exports often are: a clip
     copied from their packets must still play in a real browser, from its first frame."""
-    from playwright.sync_api import sync_playwright
-
-    from tests.webrtc import launch_chromium
-
     rec = ClipRecorder(tmp_path, fps=15.0, pre_roll_s=2.0, post_roll_s=2.0)
     ready: list[ViolationEvent] = []
     script = {120: event(EventPhase.OPEN, start=7.0), 150: event(EventPhase.CLOSE, 7.0, 10.0)}
@@ -95,21 +92,7 @@ def test_stream_copied_clip_of_a_sample_plays_in_chromium(tmp_path: Path) -> Non
     (closed,) = [e for e in ready if e.phase is EventPhase.CLOSE]
     clip = Path(closed.clip_path or "")
     assert_browser_clip(clip, min_frames=15 * 8)
-    page_file = tmp_path / "play.html"
-    page_file.write_text(f'<video id="v" muted src="{clip.name}"></video>')
-    with sync_playwright() as p:
-        browser = launch_chromium(p)
-        try:
-            page = browser.new_page()
-            page.goto(page_file.as_uri())
-            page.evaluate("document.getElementById('v').play()")
-            page.wait_for_function("document.getElementById('v').currentTime > 1.0", timeout=30_000)
-            size, duration = page.evaluate(
-                "(() => { const v = document.getElementById('v'); "
-                "return [[v.videoWidth, v.videoHeight], v.duration]; })()"
-            )
-        finally:
-            browser.close()
+    size, duration = chromium_plays(clip, tmp_path)
     assert size == [640, 360]
     # keyframe at or before 7 - 2 = 5 s (one every 2 s) to 10 + 2 = 12 s
     assert 7.0 <= duration <= 9.5

@@ -3,6 +3,7 @@
     python benchmarks/cameras.py capacity [--profile models/x.yaml | --arch yolo11n.yaml]
                                           [--clip sample_videos/canteen_no_hat.mp4] [--counts 1,2,4,8,16]
                                           [--modes runtime,naive] [--threads 1] [--max-batch 8]
+                                          [--reencode-clips]
     python benchmarks/cameras.py drops [--outages 3,15]
     python benchmarks/cameras.py latency [--seconds 10]
 
@@ -89,7 +90,10 @@ def naive_weights(args: argparse.Namespace) -> str:
 def trial_runtime(args: argparse.Namespace, urls: list[str]) -> dict[str, object]:
     from streams.runtime import Runtime
 
-    cams = [{"id": f"cam{i}", "url": u, "detect_fps": args.fps} for i, u in enumerate(urls)]
+    cams = [
+        {"id": f"cam{i}", "url": u, "detect_fps": args.fps, "copy_clips": not args.reencode_clips}
+        for i, u in enumerate(urls)
+    ]
     tmp = tempfile.mkdtemp(prefix="bk-bench-")
     cfg = parse_config(
         {
@@ -245,6 +249,8 @@ def capacity(args: argparse.Namespace) -> None:
                     cmd += [f"--{key.replace('_', '-')}", str(getattr(args, key))]
             if args.every_frame:
                 cmd.append("--every-frame")
+            if args.reencode_clips:
+                cmd.append("--reencode-clips")
             out = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT)
             line = next((x for x in out.stdout.splitlines() if x.startswith("RESULT ")), None)
             if line is None:
@@ -403,6 +409,11 @@ def main() -> None:
         p.add_argument("--warmup", type=float, default=6.0)
         p.add_argument("--clip", default=None)
         p.add_argument("--every-frame", action="store_true", help="detect on every analysed frame (no gate)")
+        p.add_argument(
+            "--reencode-clips",
+            action="store_true",
+            help="clips encoded from the analysed frames (copy_clips: false) instead of stream copy",
+        )
         p.add_argument("--threads", type=int, default=None, help="runtime's inference threads (default: all)")
         p.add_argument("--max-batch", type=int, default=None, help="images per network call (default: 2)")
         if name == "capacity":

@@ -12,9 +12,9 @@ from streams.runtime import Runtime
 from streams.sinks import CollectingSink
 from streams.sources import FileSource
 from streams.testing import RtspServer, make_pattern_clip
-from tests.vision.conftest import assert_browser_clip
+from tests.vision.conftest import assert_browser_clip, rodent_event
 from vision.clips import ClipRecorder
-from vision.kinds import Severity, ViolationKind
+from vision.kinds import ViolationKind
 from vision.rules import Evidence
 from vision.types import EventPhase, ViolationEvent
 
@@ -84,22 +84,6 @@ def test_record_url_is_validated_like_the_detect_url(url: str, ok: bool) -> None
             parse_config(raw)
 
 
-def _event(phase: EventPhase, start: float, end: float | None = None) -> ViolationEvent:
-    return ViolationEvent(
-        kind=ViolationKind.RODENT,
-        severity=Severity.RED,
-        camera_id="cam",
-        track_id=1,
-        started_s=start,
-        updated_s=start,
-        confidence=0.9,
-        xyxy=(10.0, 10.0, 40.0, 40.0),
-        id="ev-1",
-        ended_s=end,
-        phase=phase,
-    )
-
-
 def test_a_reconnect_during_an_event_ends_its_stream_copied_clip_at_the_break(tmp_path: Path) -> None:
     """The detect stream feeds the clip recorder (``copy_clips``). When the source reconnects (a
     looping file stands in for a camera that came back), the packets of the new connection have
@@ -111,12 +95,12 @@ def test_a_reconnect_during_an_event_ends_its_stream_copied_clip_at_the_break(tm
     source.packet_tap = recorder
     source.open()
     ready: list[ViolationEvent] = []
-    script = {60: _event(EventPhase.OPEN, 4.0), 120: _event(EventPhase.CLOSE, 4.0, 8.0)}
+    script = {60: rodent_event(EventPhase.OPEN, 4.0), 120: rodent_event(EventPhase.CLOSE, 4.0, 8.0)}
     for i in range(200):  # 4 s into the file: open; the file loops at 6 s; 8 s: close
         frame = source.read()
         assert frame is not None
         evidence = (
-            [Evidence("ev-1", 0.9, (10.0, 10.0, 40.0, 40.0), (10.0, 10.0, 40.0, 40.0))] if i == 65 else []
+            [Evidence("e1", 0.9, (10.0, 10.0, 40.0, 40.0), (10.0, 10.0, 40.0, 40.0))] if i == 65 else []
         )
         ready += recorder.handle(frame, [script[i]] if i in script else [], evidence)
     source.close()

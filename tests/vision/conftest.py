@@ -19,10 +19,11 @@ import numpy.typing as npt
 import pytest
 import supervision as sv
 
-from vision.kinds import CLASS_NAMES
+from vision.kinds import CLASS_NAMES, Severity, ViolationKind
 from vision.model_eval import _iou
 from vision.synth.generate import build_scenario, random_spec
 from vision.synth.render import GTObject, Renderer
+from vision.types import EventPhase, ViolationEvent
 
 # class -> BGR colour used to draw it (saturated, far apart, survive H.264)
 COLOURS: dict[str, tuple[int, int, int]] = {
@@ -180,3 +181,26 @@ def assert_finds_people_and_large_objects(scenes: list[Scene], results: Sequence
             total += sum(o.cls.value == cls for o in gt)
             hits += matched(gt, d.xyxy, names, cls)
     assert hits >= 0.9 * total, f"{hits}/{total} large boxes matched"
+
+
+def rodent_event(
+    phase: EventPhase,
+    start: float,
+    end: float | None = None,
+    *,
+    xyxy: tuple[float, float, float, float] = (100.0, 60.0, 160.0, 200.0),
+) -> ViolationEvent:
+    """One rodent event ``e1`` in the given phase: what a clip recorder is driven with in tests."""
+    return ViolationEvent(
+        kind=ViolationKind.RODENT,
+        severity=Severity.RED,
+        camera_id="cam",
+        track_id=3,
+        started_s=start,
+        updated_s=start,
+        confidence=0.8,
+        xyxy=xyxy,
+        id="e1",
+        ended_s=end,
+        phase=phase,
+    )

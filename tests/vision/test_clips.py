@@ -9,11 +9,11 @@ import cv2
 import numpy as np
 import pytest
 
-from tests.vision.conftest import assert_browser_clip, draw_frame
+from tests.vision.conftest import assert_browser_clip, draw_frame, rodent_event
 from tests.webrtc import chromium_plays
 from vision.clips import ClipRecorder, FrameRing, PacketRing, annotate
 from vision.decode import EncodedPacket, read_frames
-from vision.kinds import Severity, ViolationKind
+from vision.kinds import ViolationKind
 from vision.rules import Evidence
 from vision.types import EventPhase, Frame, ViolationEvent
 
@@ -27,19 +27,7 @@ def frame(i: int) -> Frame:
 
 
 def event(phase: EventPhase, start: float = 2.0, end: float | None = None) -> ViolationEvent:
-    return ViolationEvent(
-        kind=ViolationKind.RODENT,
-        severity=Severity.RED,
-        camera_id="cam",
-        track_id=3,
-        started_s=start,
-        updated_s=start,
-        confidence=0.8,
-        xyxy=BOX,
-        id="e1",
-        ended_s=end,
-        phase=phase,
-    )
+    return rodent_event(phase, start, end, xyxy=BOX)
 
 
 def test_ring_keeps_only_the_last_seconds_compressed() -> None:

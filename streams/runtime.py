@@ -217,6 +217,8 @@ class Runtime:
             snap["offline_event"] = w.offline.event.id if w.offline.event else None
             snap["tampered"] = None if w.tamper is None or w.tamper.cause is None else w.tamper.cause.value
             snap["record_error"] = w.recording.tap.last_error if w.recording else None
+            media_errors = getattr(w.pipeline, "media_errors", None)  # clips/snapshots not written
+            snap["media_error"] = media_errors[-1] if media_errors else None
             cams[cid] = snap
         det = self.detector.stats if self.detector else None
         return {

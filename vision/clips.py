@@ -23,11 +23,13 @@ Example::
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
+import logging
 import threading
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from fractions import Fraction
@@ -44,7 +46,10 @@ from vision.kinds import Severity
 from vision.rules import Evidence
 from vision.types import EventPhase, Frame, ViolationEvent
 
+log = logging.getLogger(__name__)
+
 BoxXYXY = tuple[float, float, float, float]
+MEDIA_ERRORS = (OSError, av.FFmpegError)  # a full or failing disk, a muxer that gives up
 SEVERITY_BGR: dict[Severity, tuple[int, int, int]] = {
     Severity.RED: (40, 40, 230),
     Severity.ORANGE: (0, 150, 255),
@@ -290,9 +295,11 @@ def annotate(
 class _Session:
     """One clip file being written; every event that opens while it runs shares it."""
 
-    writer: ClipWriter | PacketClipWriter
+    path: Path
+    writer: ClipWriter | PacketClipWriter | None  # None: the file could not even be created
     start_s: float
     members: list[str] = field(default_factory=list)  # event ids
+    error: str | None = None  # set: writing failed, the clip is dropped, its events go on without
 
 
 @dataclass(slots=True)
@@ -349,6 +356,9 @@ class ClipRecorder:
         self._recordings: dict[str, _Recording] = {}
         self._finished: dict[str, tuple[str | None, str | None]] = {}
         self.frames_encoded = 0
+        # Media that could not be written (disk full, folder gone): one line each, newest last.
+        # The events themselves still go to the sink, without that clip or snapshot.
+        self.media_errors: deque[str] = deque(maxlen=100)
 
     @property
     def recording(self) -> bool:
@@ -378,8 +388,9 @@ class ClipRecorder:
             if self._template is None:
                 return
             self.packets.push(packet)
-            if self._session is not None and isinstance(self._session.writer, PacketClipWriter):
-                self._session.writer.write(packet)
+            session = self._session
+            if session is not None and isinstance(writer := session.writer, PacketClipWriter):
+                self._media_io(session, lambda: writer.write(packet))
 
     def handle(
         self,
@@ -411,8 +422,9 @@ class ClipRecorder:
             self._offer_best(frame, ev, wall)
         ready.extend(self._with_snapshot(e) for e in events if e.phase is EventPhase.OPEN)
         if self._template is None:  # re-encode the decoded frames (no packets to copy)
-            if self._session is not None and isinstance(self._session.writer, ClipWriter):
-                self._session.writer.write(frame.ts_s, frame.image)
+            session = self._session
+            if session is not None and isinstance(writer := session.writer, ClipWriter):
+                self._media_io(session, lambda: writer.write(frame.ts_s, frame.image))
                 self.frames_encoded += 1
             self.ring.push(frame)
         ready.extend(self._finish_due(frame.ts_s))
@@ -447,19 +459,45 @@ class ClipRecorder:
         stem = f"{event.kind.value}-{event.started_s:08.2f}s-{event.id[:8]}"
         if self._session is None:
             path, since = self.media_dir / f"clip-{stem}.mp4", event.started_s - self.pre_roll_s
-            writer: ClipWriter | PacketClipWriter
-            if self._template is not None:
-                writer = PacketClipWriter(path, self._template)
+            self._session = self._open_session(path, since, frame.size_wh)
+        self._session.members.append(event.id)
+        self._recordings[event.id] = _Recording(event, self._session, self.media_dir / f"{stem}.jpg")
+
+    def _open_session(self, path: Path, since: float, size_wh: tuple[int, int]) -> _Session:
+        """A new clip file with the pre-roll from ``since`` already in it."""
+        template = self._template
+        try:
+            writer = PacketClipWriter(path, template) if template else ClipWriter(path, size_wh, self.fps)
+        except MEDIA_ERRORS as exc:
+            return _Session(path, None, since, error=self._media_failed(f"clip {path}", exc))
+        session = _Session(path, writer, since)
+
+        def pre_roll() -> None:
+            if isinstance(writer, PacketClipWriter):
                 for p in self.packets.since(since):
                     writer.write(p)
             else:
-                writer = ClipWriter(path, frame.size_wh, self.fps)
                 for ts, img in self.ring.since(since):
                     writer.write(ts, img)
                     self.frames_encoded += 1
-            self._session = _Session(writer, since)
-        self._session.members.append(event.id)
-        self._recordings[event.id] = _Recording(event, self._session, self.media_dir / f"{stem}.jpg")
+
+        self._media_io(session, pre_roll)
+        return session
+
+    def _media_io(self, session: _Session, action: Callable[[], None]) -> None:
+        """One write to the session's clip; a failure is reported once and ends the clip."""
+        if session.writer is None or session.error is not None:
+            return
+        try:
+            action()
+        except MEDIA_ERRORS as exc:
+            session.error = self._media_failed(f"clip {session.path}", exc)
+
+    def _media_failed(self, what: str, exc: BaseException) -> str:
+        msg = f"{what} not written: {exc}"
+        self.media_errors.append(msg)
+        log.warning("%s (its events are kept without it)", msg)
+        return msg
 
     def _offer_best(self, frame: Frame, ev: Evidence, wall: datetime | None) -> None:
         rec = self._recordings.get(ev.event_id)
@@ -476,9 +514,17 @@ class ClipRecorder:
             return
         img = annotate(rec.best_image, event, rec.best_evidence, rec.best_ts, rec.best_wall)
         tmp = rec.snapshot.with_suffix(".tmp.jpg")
-        if not cv2.imwrite(str(tmp), img, [cv2.IMWRITE_JPEG_QUALITY, 90]):
-            raise OSError(f"cannot write snapshot {rec.snapshot}")
-        tmp.replace(rec.snapshot)  # a reader never sees half a JPEG
+        try:
+            rec.snapshot.parent.mkdir(parents=True, exist_ok=True)
+            ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, 90])
+            if not ok:
+                raise OSError("JPEG encoding failed")
+            tmp.write_bytes(buf.tobytes())
+            tmp.replace(rec.snapshot)  # a reader never sees half a JPEG
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                tmp.unlink(missing_ok=True)
+            self._media_failed(f"snapshot {rec.snapshot}", exc)
 
     def _with_snapshot(self, event: ViolationEvent) -> ViolationEvent:
         rec = self._recordings[event.id]
@@ -495,9 +541,17 @@ class ClipRecorder:
         due = all(s is not None for s in stops) and ts_s >= max(s for s in stops if s is not None)
         if not (due or ts_s - session.start_s > self.max_clip_s):
             return []
-        session.writer.close()
+        if session.writer is not None:
+            self._media_io(session, session.writer.close)
         self._session = None
-        clip = str(session.writer.path)
+        clip: str | None = str(session.path)
+        if session.error is not None:  # nothing half-written is left for a reviewer to open
+            with contextlib.suppress(*MEDIA_ERRORS):
+                if session.writer is not None:
+                    session.writer.close()
+            with contextlib.suppress(OSError):
+                session.path.unlink(missing_ok=True)
+            clip = None
         done: list[ViolationEvent] = []
         for rec in recs:
             del self._recordings[rec.event.id]

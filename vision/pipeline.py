@@ -125,6 +125,12 @@ class CameraPipeline:
         return pest_recently or self.rules.has_pending_except(STATIC_KINDS, or_voted=True)
 
     @property
+    def media_errors(self) -> Sequence[str]:
+        """Clips and snapshots that could not be written (disk full...), newest last; their
+        events were emitted all the same, without that file."""
+        return self.recorder.media_errors
+
+    @property
     def packet_tap(self) -> PacketTap:
         """Where a source sends its encoded packets so clips are cut from them (stream copy)."""
         return self.recorder
@@ -215,6 +221,7 @@ class FileResult:
     detect_fraction: float
     duration_s: float
     error: str | None = None
+    media_errors: list[str] = field(default_factory=list)  # clips/snapshots not written (disk full)
 
 
 def run_file(
@@ -252,7 +259,13 @@ def run_file(
     finally:
         pipe.close()
     result = FileResult(
-        path, pipe.closed, pipe.frames, pipe.detect_fraction, last_ts, str(error) if error else None
+        path,
+        pipe.closed,
+        pipe.frames,
+        pipe.detect_fraction,
+        last_ts,
+        str(error) if error else None,
+        list(pipe.recorder.media_errors),
     )
     if error is not None:
         error.result = result

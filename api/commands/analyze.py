@@ -158,6 +158,9 @@ def analyze(
         result, error = _run_one(video, source, out, detect_fps)
         if result is not None:
             results.append(result)
+            for media in result.media_errors:  # events kept, their clip or snapshot missing
+                errors.append(media)
+                typer.echo(f"error: {video}: {media}", err=True)
         if error:
             errors.append(error)
             typer.echo(f"error: {error}", err=True)

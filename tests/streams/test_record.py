@@ -113,3 +113,30 @@ def test_a_reconnect_during_an_event_ends_its_stream_copied_clip_at_the_break(tm
     # from the keyframe at 2 s (start 4 s - 2 s pre-roll) to the end of the first pass (6 s)
     assert len(times) == 60 and times[-1] - times[0] == pytest.approx(59 / 15, abs=0.01)
     assert_browser_clip(Path(closed.clip_path), min_frames=60)
+
+
+def test_runtime_keeps_events_when_clips_cannot_be_written_and_says_so(tmp_path: Path) -> None:
+    """The media folder is unusable (a file sits where it should be): the camera's events still
+    reach the sink, without clips, and ``GET /status`` names what could not be written."""
+    from vision.synth.oracle import GroundTruthDetector
+
+    sample = Path(__file__).resolve().parents[2] / "sample_videos" / "storage_rat_day.mp4"
+    media = tmp_path / "media"
+    media.write_text("not a folder")
+    cam = {"id": "cam", "url": str(sample), "realtime": False, "detect_fps": 15}
+    cfg = parse_config(
+        {"sites": [{"id": "s1", "cameras": [cam]}], "http": {"enabled": False}, "media_dir": str(media)}
+    )
+    sink = CollectingSink()
+    rt = Runtime(cfg, sink=sink, detector=GroundTruthDetector(sample))
+    rt.start()
+    try:
+        wait_for(lambda: rt.workers["cam"].finished, 60, 0.2)
+        status = rt.status()
+    finally:
+        rt.stop()
+    closed = [e for e in sink.snapshot() if e.phase is EventPhase.CLOSE and e.kind is ViolationKind.RODENT]
+    assert closed and all(e.clip_path is None and e.snapshot_path is None for e in closed)
+    cams = status["cameras"]
+    assert isinstance(cams, dict)
+    assert f"{media}/s1/cam/" in cams["cam"]["media_error"] and "not written" in cams["cam"]["media_error"]

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import resource
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -74,3 +78,40 @@ def test_tuning_set_is_apart_from_the_held_out_one_and_forces_the_rare_kinds(tmp
     assert {d["scene"]["seed"] for d in docs.values()} == {800_000, 800_100}
     forced = {e["kind"] for e in docs["tune_100_canteen"]["events"]}
     assert {"smoking", "phone"} <= forced
+
+
+def test_media_that_cannot_be_written_loses_no_event(tmp_path: Path) -> None:
+    """A disk that fills up while a clip is written: here every file may hold at most 64 kB
+    (``RLIMIT_FSIZE``, so the write fails inside the muxer as it would with ENOSPC). The clip
+    is dropped with a one-line error naming it, no half-written MP4 is left, and every event is
+    still in events.jsonl with its snapshot."""
+    clip = SAMPLES / "hot_kitchen_mixed.mp4"  # its clip is ~190 kB, its snapshots ~45 kB
+
+    def small_files() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # a write past the limit fails, not kills
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64_000, 64_000))
+
+    cli = Path(sys.executable).parent / "brightkitchen"
+    out = tmp_path / "out"
+    run = subprocess.run(
+        [str(cli), "analyze", str(clip), "--oracle", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        preexec_fn=small_files,
+        timeout=300,
+    )
+    assert run.returncode == 1, run.stderr
+    errors = [x for x in run.stderr.splitlines() if x.startswith("error: ")]
+    assert errors and all("not written: [Errno 27] File too large" in x for x in errors)
+    records = [json.loads(x) for x in (out / clip.stem / "events.jsonl").read_text().splitlines()]
+    free = CliRunner().invoke(app, ["analyze", str(clip), "--oracle", "--out", str(tmp_path / "free")])
+    assert free.exit_code == 0, free.output
+    expected = [
+        json.loads(x) for x in (tmp_path / "free" / clip.stem / "events.jsonl").read_text().splitlines()
+    ]
+    assert len(expected) >= 4 and all(r["clip"] for r in expected)  # with room, every event has a clip
+    key = lambda r: (r["kind"], r["start_s"], r["end_s"], r["track_id"])  # noqa: E731
+    assert sorted(map(key, records)) == sorted(map(key, expected))  # the same events, none lost
+    assert all(r["clip"] is None for r in records)
+    assert all((out / clip.stem / r["snapshot"]).stat().st_size > 10_000 for r in records)
+    assert not list((out / clip.stem).glob("*.mp4"))  # nothing a reviewer could open half-written

@@ -126,6 +126,23 @@ def test_open_event_at_shutdown_gets_a_finalized_clip(tmp_path: Path) -> None:
     assert sorted(p.suffix for p in tmp_path.iterdir()) == [".jpg", ".mp4"]  # no temp files left
 
 
+def test_a_media_folder_that_cannot_be_written_loses_no_event(tmp_path: Path) -> None:
+    """The media path is taken by a file (a mount gone read-only or replaced behaves the same):
+    no clip and no snapshot can be created, the events still come out, and each failure is
+    reported once in one line naming the file."""
+    blocked = tmp_path / "media"
+    blocked.write_text("not a folder")
+    script = {25: event(EventPhase.OPEN), 45: event(EventPhase.CLOSE, end=4.0)}
+    rec, ready = run_recorder(blocked, 80, script)
+    assert [e.phase for e in ready] == [EventPhase.OPEN, EventPhase.CLOSE]
+    assert all(e.clip_path is None and e.snapshot_path is None for e in ready)
+    errors = list(rec.media_errors)
+    assert any(e.startswith(f"clip {blocked}/clip-rodent-") and "not written" in e for e in errors)
+    assert any(e.startswith(f"snapshot {blocked}/rodent-") for e in errors)
+    assert len([e for e in errors if e.startswith("clip ")]) == 1  # once per clip, not per frame
+    assert not rec.recording and blocked.read_text() == "not a folder"
+
+
 def test_snapshot_is_the_most_confident_frame_annotated(tmp_path: Path) -> None:
     script = {25: event(EventPhase.OPEN), 60: event(EventPhase.CLOSE, end=4.0)}
     _, ready = run_recorder(tmp_path, 80, script)

@@ -11,6 +11,7 @@ pointing at the main-stream file. Camera-offline events get no clip (there is no
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import logging
 import threading
@@ -23,7 +24,7 @@ import av
 
 from streams.health import Backoff
 from streams.sources import redact, scrub
-from vision.clips import PacketClipWriter, PacketRing, StreamTemplate
+from vision.clips import MEDIA_ERRORS, PacketClipWriter, PacketRing, StreamTemplate
 from vision.decode import EncodedPacket
 from vision.kinds import ViolationKind
 from vision.sink import EventSink
@@ -38,6 +39,7 @@ class _Clip:
     writer: PacketClipWriter
     stop_wall: float | None = None
     closed_event: ViolationEvent | None = None
+    failed: bool = False  # writing failed (disk full): the file is removed, the event kept
 
 
 class RecordTap:
@@ -119,7 +121,13 @@ class RecordTap:
         with self._lock:
             self._ring.push(p)
             for eid, clip in list(self._clips.items()):
-                clip.writer.write(p)
+                try:
+                    clip.writer.write(p)
+                except MEDIA_ERRORS as exc:  # disk full: give the clip up now, keep the event
+                    clip.failed = True
+                    self._media_failed(clip.writer.path, exc)
+                    done.append(self._finish(eid))
+                    continue
                 too_long = p.ts_s - (clip.event.started_wall or p.ts_s) > self.max_clip_s
                 if (clip.stop_wall is not None and p.ts_s >= clip.stop_wall) or too_long:
                     done.append(self._finish(eid))
@@ -134,9 +142,16 @@ class RecordTap:
             if self._template is None or not self._ring or event.id in self._clips:
                 return False
             stem = f"{event.kind.value}-{event.started_s:08.2f}s-{event.id[:8]}-main"
-            clip = _Clip(event, PacketClipWriter(self.media_dir / f"{stem}.mp4", self._template))
-            for p in self._ring.since(start_wall - self.pre_roll_s):
-                clip.writer.write(p)
+            path = self.media_dir / f"{stem}.mp4"
+            try:
+                clip = _Clip(event, PacketClipWriter(path, self._template))
+                for p in self._ring.since(start_wall - self.pre_roll_s):
+                    clip.writer.write(p)
+            except MEDIA_ERRORS as exc:  # the event goes on with the pipeline's own clip, if any
+                self._media_failed(path, exc)
+                with contextlib.suppress(OSError):
+                    path.unlink(missing_ok=True)
+                return False
             self._clips[event.id] = clip
             return True
 
@@ -160,12 +175,18 @@ class RecordTap:
         path = clip.writer.path
         try:
             clip.writer.close()
-        except (av.FFmpegError, OSError) as exc:
-            log.warning("camera %s: main-stream clip %s failed: %s", self.camera_id, path, exc)
-        ok = clip.writer.packets > 0 and path.is_file()
+        except MEDIA_ERRORS as exc:
+            clip.failed = True
+            self._media_failed(path, exc)
+        ok = not clip.failed and clip.writer.packets > 0 and path.is_file()
         if not ok:
-            path.unlink(missing_ok=True)
+            with contextlib.suppress(OSError):
+                path.unlink(missing_ok=True)
         return (clip.closed_event or clip.event, str(path) if ok else None)
+
+    def _media_failed(self, path: Path, exc: BaseException) -> None:
+        self.last_error = f"main-stream clip {path} not written: {exc}"
+        log.warning("camera %s: %s", self.camera_id, self.last_error)
 
     def _deliver(self, event: ViolationEvent, path: str | None) -> None:
         if self.finished_cb is not None:

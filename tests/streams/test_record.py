@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import av
@@ -140,3 +141,20 @@ def test_runtime_keeps_events_when_clips_cannot_be_written_and_says_so(tmp_path:
     cams = status["cameras"]
     assert isinstance(cams, dict)
     assert f"{media}/s1/cam/" in cams["cam"]["media_error"] and "not written" in cams["cam"]["media_error"]
+
+
+def test_main_stream_clip_that_cannot_be_written_is_reported_not_fatal(tmp_path: Path) -> None:
+    from streams.health import Backoff
+    from streams.record import RecordTap
+
+    main = make_pattern_clip(tmp_path / "main.mp4", seconds=4)
+    media = tmp_path / "media"
+    media.write_text("not a folder")
+    tap = RecordTap("cam", str(main), media)
+    tap._read_session(Backoff())  # the whole file into the packet ring, in this thread
+    started = rodent_event(EventPhase.OPEN, 2.0)
+    started.started_wall = time.time()
+    assert tap.begin(started) is False  # no clip: the event goes on with the pipeline's own
+    assert not tap.holds(started.id)
+    assert tap.last_error is not None and f"main-stream clip {media}/rodent-" in tap.last_error
+    assert "not written" in tap.last_error and media.read_text() == "not a folder"

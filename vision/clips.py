@@ -545,7 +545,8 @@ class ClipRecorder:
             self._media_io(session, session.writer.close)
         self._session = None
         clip: str | None = str(session.path)
-        if session.error is not None:  # nothing half-written is left for a reviewer to open
+        empty = session.writer is not None and session.writer.frames == 0  # no keyframe came
+        if session.error is not None or empty:  # nothing half-written is left for a reviewer to open
             with contextlib.suppress(*MEDIA_ERRORS):
                 if session.writer is not None:
                     session.writer.close()

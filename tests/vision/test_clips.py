@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
+import av
 import cv2
 import numpy as np
 import pytest
@@ -141,6 +142,27 @@ def test_a_media_folder_that_cannot_be_written_loses_no_event(tmp_path: Path) ->
     assert any(e.startswith(f"snapshot {blocked}/rodent-") for e in errors)
     assert len([e for e in errors if e.startswith("clip ")]) == 1  # once per clip, not per frame
     assert not rec.recording and blocked.read_text() == "not a folder"
+
+
+def test_a_copied_clip_that_never_saw_a_keyframe_is_not_left_empty(tmp_path: Path) -> None:
+    """A camera that (re)connected mid-GOP and dropped again before its next keyframe: nothing
+    decodable reached the clip, so the event gets no clip rather than an empty MP4."""
+    rec = ClipRecorder(tmp_path, fps=FPS, pre_roll_s=1.0, post_roll_s=1.0)
+    with av.open(str(SAMPLE)) as box:
+        stream = box.streams.video[0]
+        rec.start(stream)
+        tb = stream.time_base
+        later = [p for p in box.demux(stream) if p.size and p.pts is not None and not p.is_keyframe][:60]
+        packets = [EncodedPacket(float(p.pts * tb), False, int(p.pts), int(p.dts), bytes(p)) for p in later]
+    ready: list[ViolationEvent] = []
+    script = {10: event(EventPhase.OPEN, start=0.5), 30: event(EventPhase.CLOSE, 0.5, 2.5)}
+    for i in range(60):
+        rec.push(packets[i])
+        ready += rec.handle(frame(i), [script[i]] if i in script else [])
+    ready += rec.close()
+    (closed,) = [e for e in ready if e.phase is EventPhase.CLOSE]
+    assert rec.stream_copy and closed.clip_path is None
+    assert not list(tmp_path.glob("*.mp4"))
 
 
 def test_snapshot_is_the_most_confident_frame_annotated(tmp_path: Path) -> None:

@@ -8,6 +8,10 @@ Timestamps: a file's frames carry their presentation time (plus the loop offset 
 live sources carry seconds on the monotonic clock since the source object was built, so ``ts_s``
 keeps increasing across reconnects and the rule engine never sees time run backwards.
 
+File and RTSP sources also hand every encoded packet to ``packet_tap`` when one is set (the
+camera pipeline's clip recorder, ``copy_clips``), stamped on the same clock as the frames, so
+clips are cut from the camera's own H.264 at its full frame rate without an encoder.
+
 Example::
 
     src = open_source(CameraSourceSpec(camera_id="cam-1", url="rtsp://127.0.0.1:8554/cam"))

@@ -71,8 +71,10 @@ class DetectorSource:
         self._model: Detector | None = None
         if oracle:
             return
-        if profile is None:
-            raise _fail("--profile is required (or --oracle to use the ground truth)")
+        if profile is None:  # the deployment's model: BK_PROFILE, by default the shipped two-stage one
+            from api.settings import get_settings
+
+            profile = get_settings().profile
         if not profile.exists():
             raise _fail(f"{profile}: model profile not found")
         try:
@@ -143,7 +145,9 @@ def _events_table(results: list[FileResult]) -> None:
 
 def analyze(
     videos: list[Path] = typer.Argument(..., help="video files to analyze"),  # noqa: B008
-    profile: Path | None = typer.Option(None, help="model profile (models/*.yaml)"),  # noqa: B008
+    profile: Path | None = typer.Option(
+        None, help="model profile (default: BK_PROFILE, models/kitchen-yolo11n-2stage.yaml)"
+    ),  # noqa: B008
     out: Path = typer.Option(Path("out"), help="output folder: OUT/<video stem>/events.jsonl + media"),  # noqa: B008
     oracle: bool = typer.Option(False, help="use the ground-truth boxes instead of a model"),
     detect_fps: float = typer.Option(5.0, help="most detector runs per second per camera (0: no cap)"),
@@ -207,7 +211,9 @@ def print_report(report: EvalReport, results: list[FileResult]) -> None:
 
 def evaluate(
     clips: list[Path] = typer.Argument(None, help="clips with ground truth (default: sample_videos/*.mp4)"),  # noqa: B008
-    profile: Path | None = typer.Option(None, help="model profile (models/*.yaml)"),  # noqa: B008
+    profile: Path | None = typer.Option(
+        None, help="model profile (default: BK_PROFILE, models/kitchen-yolo11n-2stage.yaml)"
+    ),  # noqa: B008
     oracle: bool = typer.Option(False, help="use the ground-truth boxes instead of a model"),
     detect_fps: float = typer.Option(5.0, help="most detector runs per second per camera (0: no cap)"),
     out: Path = typer.Option(Path("out/eval"), help="where events, clips and snapshots go"),  # noqa: B008

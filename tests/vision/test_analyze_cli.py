@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import resource
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from api.cli import app
@@ -115,3 +117,21 @@ def test_media_that_cannot_be_written_loses_no_event(tmp_path: Path) -> None:
     assert all(r["clip"] is None for r in records)
     assert all((out / clip.stem / r["snapshot"]).stat().st_size > 10_000 for r in records)
     assert not list((out / clip.stem).glob("*.mp4"))  # nothing a reviewer could open half-written
+
+
+def test_without_profile_the_deployments_profile_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No ``--profile``: ``BK_PROFILE`` (default: the shipped two-stage profile) decides."""
+    from api.settings import get_settings
+
+    assert get_settings().profile.name == "kitchen-yolo11n-2stage.yaml" or "BK_PROFILE" in os.environ
+    monkeypatch.setenv("BK_PROFILE", str(tmp_path / "site-model.yaml"))
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(app, ["analyze", str(CLIP), "--out", str(tmp_path / "out")])
+    finally:
+        monkeypatch.delenv("BK_PROFILE")
+        get_settings.cache_clear()
+    assert result.exit_code == 2
+    assert f"{tmp_path / 'site-model.yaml'}: model profile not found" in result.output

@@ -54,11 +54,10 @@ def test_no_hat_event_from_a_live_stream_with_its_clip(
         rt = Runtime(cfg, sink=sink)
         rt.start()
         try:
-            wait_for(
-                lambda: any(e.kind is ViolationKind.NO_HAT for e in sink.snapshot()),
-                40,
-                0.2,
-            )
+            try:
+                wait_for(lambda: any(e.kind is ViolationKind.NO_HAT for e in sink.snapshot()), 60, 0.2)
+            except AssertionError as exc:  # say what the camera did, for a failure on a loaded machine
+                raise AssertionError(f"{exc}; status: {rt.status()['cameras']}") from exc
             status = rt.status()
         finally:
             rt.stop()  # closes the open event and finalizes its clip

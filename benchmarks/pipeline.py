@@ -10,7 +10,10 @@ thread of the process, so it does not flatter multi-threaded backends):
 (a) decode only: PyAV decode to BGR, nothing else (the floor of cost);
 (b) naive ultralytics: ``YOLO(weights).track(frame, persist=True)`` on every frame with the
     PyTorch model, the way most users start;
-(c) this pipeline: motion gate, the profile's (fastest) backend, ByteTrack, rules, clips cut
+(c) this pipeline: the sample clips run as cameras of one process, frames interleaved and
+    detection batched across them as the runtime does (``--one-by-one`` adds a line with the
+    clips one after another, a single file's cost); motion gate, the profile's (fastest)
+    backend, ByteTrack, rules, clips cut
     from the file's own H.264 packets (stream copy, as ``brightkitchen analyze`` does;
     ``--reencode`` adds a line with clips re-encoded from decoded frames);
 the ratios c/b and c/a, the fraction of frames sent to the detector, and the peak RSS of one
@@ -168,13 +171,26 @@ def _detector_factory(profile: Path | None, oracle: bool) -> Callable[[Path], De
 
 
 def _child(
-    args: tuple[Path | None, bool, list[Path], float | None, float | None, bool, dict[str, int]], queue: Any
+    args: tuple[Path | None, bool, list[Path], float | None, float | None, bool, bool, dict[str, int]],
+    queue: Any,
 ) -> None:
     """In a fresh process, so the peak RSS is the pipeline's and not the benchmark's."""
     global DETECT_FPS, STREAM_COPY, DETECTOR_KW
-    profile, oracle, clips, limit_s, DETECT_FPS, STREAM_COPY, DETECTOR_KW = args
+    profile, oracle, clips, limit_s, DETECT_FPS, STREAM_COPY, one_by_one, DETECTOR_KW = args
+    detector_for = _detector_factory(profile, oracle)
     with tempfile.TemporaryDirectory() as tmp:
-        queue.put(pipeline_cameras(_detector_factory(profile, oracle), clips, limit_s, Path(tmp)))
+        if not one_by_one:
+            queue.put(pipeline_cameras(detector_for, clips, limit_s, Path(tmp)))
+            return
+        runs = [pipeline_cameras(detector_for, [c], limit_s, Path(tmp) / str(i)) for i, c in enumerate(clips)]
+        total = {k: sum(r[k] for r in runs) for k in ("video_s", "cpu_s", "events")}
+        frames = [r["video_s"] for r in runs]  # weights: the share of detected frames per clip
+        total["detect_fraction"] = sum(
+            r["detect_fraction"] * w for r, w in zip(runs, frames, strict=True)
+        ) / sum(frames)
+        total["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
+        total["torch_loaded"] = max(r["torch_loaded"] for r in runs)
+        queue.put(total)
 
 
 def run_isolated(
@@ -183,13 +199,16 @@ def run_isolated(
     clips: list[Path],
     limit_s: float | None,
     stream_copy: bool = True,
+    one_by_one: bool = False,
     **detector_kw: int,
 ) -> dict[str, float]:
+    """``one_by_one``: the clips one after another (a single file's cost: no batching across
+    cameras); else all at once, frames interleaved and detection batched as the runtime does."""
     ctx = mp.get_context("spawn")
     queue = ctx.Queue()
     proc = ctx.Process(
         target=_child,
-        args=((profile, oracle, clips, limit_s, DETECT_FPS, stream_copy, detector_kw), queue),
+        args=((profile, oracle, clips, limit_s, DETECT_FPS, stream_copy, one_by_one, detector_kw), queue),
     )
     proc.start()
     result: dict[str, float] = queue.get()
@@ -221,6 +240,11 @@ def main() -> None:
         "--threads",
         default="0",
         help="comma-separated inference threads, one (c) line each (0: the runtime's default, all cores)",
+    )
+    ap.add_argument(
+        "--one-by-one",
+        action="store_true",
+        help="one more (c) line with the clips run one after another (no batching across cameras)",
     )
     ap.add_argument(
         "--reencode",
@@ -257,13 +281,19 @@ def main() -> None:
 
     backend = "oracle" if a.oracle else str(a.profile)
     cap = f"at most {DETECT_FPS:g} detections/s" if DETECT_FPS else "no detection cap"
-    runs = [(th, True) for th in threads] + ([(threads[0], False)] if a.reencode else [])
-    for th, copy in runs:
-        c = run_isolated(a.profile, a.oracle, clips, a.seconds, copy, **kw, **({"threads": th} if th else {}))
+    runs = [(th, True, False) for th in threads]
+    runs += [(threads[0], False, False)] if a.reencode else []
+    runs += [(threads[0], True, True)] if a.one_by_one else []
+    for th, copy, one_by_one in runs:
+        c = run_isolated(
+            a.profile, a.oracle, clips, a.seconds, copy, one_by_one, **kw, **({"threads": th} if th else {})
+        )
         rate_c = c["video_s"] / c["cpu_s"]
+        how = "one clip at a time" if one_by_one else f"{len(clips)} clips as cameras, detection batched"
         print(
             f"(c) this pipeline             {rate_c:8.2f} video-s per CPU-s  ({backend}, motion gate, {cap}, "
-            f"{th or 'default'} inference threads, clips by {'stream copy' if copy else 're-encoding'})"
+            f"{th or 'default'} inference threads, clips by {'stream copy' if copy else 're-encoding'}; "
+            f"{how})"
         )
         if rate_b:
             print(f"    c/b = {rate_c / rate_b:.1f}x   (aim >= 8x)")

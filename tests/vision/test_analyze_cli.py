@@ -135,3 +135,19 @@ def test_without_profile_the_deployments_profile_is_used(
         get_settings.cache_clear()
     assert result.exit_code == 2
     assert f"{tmp_path / 'site-model.yaml'}: model profile not found" in result.output
+
+
+def test_threads_reach_the_runtime_and_zero_is_refused(tmp_path: Path) -> None:
+    from api.commands.analyze import DetectorSource
+
+    profile = SAMPLES.parent / "models" / "kitchen-yolo11n.yaml"
+    source = DetectorSource(profile, oracle=False, threads=1)
+    model = source.for_video(CLIP)
+    compiled = model._run.compiled  # type: ignore[attr-defined]  # the OpenVINO runner
+    assert compiled.get_property("INFERENCE_NUM_THREADS") == 1
+    args = ["analyze", str(CLIP), "--profile", str(profile), "--threads", "1", "--out", str(tmp_path / "o")]
+    ok = CliRunner().invoke(app, args)
+    assert ok.exit_code == 0, ok.output
+    assert "open_bin" in ok.output and "cockroach" in ok.output
+    zero = CliRunner().invoke(app, [*args[:-3], "0"])
+    assert zero.exit_code == 2 and "--threads" in zero.output

@@ -24,9 +24,9 @@ import av
 
 from streams.health import Backoff
 from streams.sources import redact, scrub
-from vision.clips import MEDIA_ERRORS, PacketClipWriter, PacketRing, StreamTemplate
-from vision.decode import EncodedPacket
+from vision.decode import EncodedPacket, encoded_packet
 from vision.kinds import ViolationKind
+from vision.media import MEDIA_ERRORS, PacketClipWriter, PacketRing, StreamTemplate
 from vision.sink import EventSink
 from vision.types import EventPhase, ViolationEvent
 
@@ -108,12 +108,10 @@ class RecordTap:
             for pkt in box.demux(stream):
                 if self._stop.is_set():
                     return
-                if pkt.pts is None or pkt.size == 0:
+                p = encoded_packet(pkt, lambda _pts: time.time())  # stamped with its arrival
+                if p is None:
                     continue
                 backoff.reset()
-                p = EncodedPacket(
-                    time.time(), bool(pkt.is_keyframe), int(pkt.pts), int(pkt.dts or pkt.pts), bytes(pkt)
-                )
                 self._push(p)
 
     def _push(self, p: EncodedPacket) -> None:
@@ -143,16 +141,20 @@ class RecordTap:
                 return False
             stem = f"{event.kind.value}-{event.started_s:08.2f}s-{event.id[:8]}-main"
             path = self.media_dir / f"{stem}.mp4"
+            writer: PacketClipWriter | None = None
             try:
-                clip = _Clip(event, PacketClipWriter(path, self._template))
+                writer = PacketClipWriter(path, self._template)
                 for p in self._ring.since(start_wall - self.pre_roll_s):
-                    clip.writer.write(p)
+                    writer.write(p)
             except MEDIA_ERRORS as exc:  # the event goes on with the pipeline's own clip, if any
                 self._media_failed(path, exc)
-                with contextlib.suppress(OSError):
-                    path.unlink(missing_ok=True)
+                with contextlib.suppress(*MEDIA_ERRORS):
+                    if writer is not None:
+                        writer.finish(keep=False)
+                    else:
+                        path.unlink(missing_ok=True)
                 return False
-            self._clips[event.id] = clip
+            self._clips[event.id] = _Clip(event, writer)
             return True
 
     def end(self, event: ViolationEvent) -> None:
@@ -172,17 +174,13 @@ class RecordTap:
 
     def _finish(self, event_id: str) -> tuple[ViolationEvent, str | None]:
         clip = self._clips.pop(event_id)
-        path = clip.writer.path
         try:
-            clip.writer.close()
+            kept = clip.writer.finish(keep=not clip.failed)
         except MEDIA_ERRORS as exc:
-            clip.failed = True
-            self._media_failed(path, exc)
-        ok = not clip.failed and clip.writer.packets > 0 and path.is_file()
-        if not ok:
-            with contextlib.suppress(OSError):
-                path.unlink(missing_ok=True)
-        return (clip.closed_event or clip.event, str(path) if ok else None)
+            kept = None
+            if not clip.failed:
+                self._media_failed(clip.writer.path, exc)
+        return (clip.closed_event or clip.event, str(kept) if kept else None)
 
     def _media_failed(self, path: Path, exc: BaseException) -> None:
         self.last_error = f"main-stream clip {path} not written: {exc}"

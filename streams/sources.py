@@ -144,8 +144,8 @@ class _PyAvDecoder:
     def __init__(
         self,
         container: av.container.InputContainer,
-        tap: PacketTap | None = None,
-        packet_ts: Callable[[int], float] | None = None,
+        tap: PacketTap | None,
+        packet_ts: Callable[[int], float],
     ) -> None:
         if not container.streams.video:
             container.close()
@@ -154,7 +154,7 @@ class _PyAvDecoder:
         self.stream = container.streams.video[0]
         self.stream.thread_count = 1
         self.tap = tap
-        self.packet_ts = packet_ts or (lambda _pts: time.monotonic())
+        self.packet_ts = packet_ts
         if tap is not None:
             tap.start(self.stream)
         self._frames: Iterator[av.VideoFrame] = self._decode()

@@ -265,7 +265,7 @@ def run_file(
         pipe.detect_fraction,
         last_ts,
         str(error) if error else None,
-        list(pipe.recorder.media_errors),
+        list(pipe.media_errors),
     )
     if error is not None:
         error.result = result

@@ -12,9 +12,10 @@ import pytest
 
 from tests.vision.conftest import assert_browser_clip, draw_frame, rodent_event
 from tests.webrtc import chromium_plays
-from vision.clips import ClipRecorder, FrameRing, PacketRing, annotate
+from vision.clips import ClipRecorder, annotate
 from vision.decode import EncodedPacket, read_frames
 from vision.kinds import ViolationKind
+from vision.media import FrameRing, PacketRing
 from vision.rules import Evidence
 from vision.types import EventPhase, Frame, ViolationEvent
 

@@ -354,7 +354,9 @@ def _held_item(
         if act == "phone_look":
             glow = (230, 200, 160) if int(t * 2) % 2 == 0 else (240, 230, 200)
             cv.paint_only().rect(cx - pw * 0.75, cy - ph * 0.8, cx + pw * 0.75, cy + ph * 0.7, glow)
-        cv.paint_only().circle(hand, h * 0.02, look.skin)
+        # the fingers over the phone belong to the body: they hide whatever lies behind them
+        # (a cigarette of a person further back) in the id buffer as well as in the picture
+        cv.circle(hand, h * 0.02, look.skin, oid_base + PART_BODY)
         parts.expected[PART_PHONE] = 4 * pw * ph * 0.7
     elif act in ("smoke_mouth", "smoke_hand"):
         L = max(9.0, h * 0.075)

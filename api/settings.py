@@ -29,7 +29,8 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
     # The two-stage profile: the one-stage model plus its crop model on each person for cigarettes
-    # (event F1 1.00 on the sample set against 0.98, same CPU within noise; docs/evaluation.md).
+    # and phones (more smokers and phone users found on the held-out and tuning sets, no false
+    # alarm on the hard-negative clips; docs/evaluation.md).
     profile: Path = REPO_ROOT / "models" / "kitchen-yolo11n-2stage.yaml"
     sample_dir: Path = REPO_ROOT / "sample_videos"
     mqtt_url: str = ""  # e.g. mqtt://127.0.0.1:1883 ; empty: MQTT off

@@ -135,7 +135,7 @@ def test_eval_model_scores_the_two_stage_profile(tmp_path: Path) -> None:
     args = ["eval-model", "--profile", str(profile), "--data", str(yml), "--no-fp", "--json", str(out)]
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
-    assert "two-stage (kitchen-yolo11n-crops.yaml on each person for cigarette)" in result.output
+    assert "two-stage (kitchen-yolo11n-crops.yaml on each person for cigarette, phone)" in result.output
     report = json.loads(out.read_text())
     assert report["two_stage"]["per_class"]["person"] > 0.9  # stage one's persons pass through
     assert abs(report["two_stage"]["map50"] - report["map50"]) < 0.1

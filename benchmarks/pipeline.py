@@ -184,10 +184,8 @@ def _child(
             return
         runs = [pipeline_cameras(detector_for, [c], limit_s, Path(tmp) / str(i)) for i, c in enumerate(clips)]
         total = {k: sum(r[k] for r in runs) for k in ("video_s", "cpu_s", "events")}
-        frames = [r["video_s"] for r in runs]  # weights: the share of detected frames per clip
-        total["detect_fraction"] = sum(
-            r["detect_fraction"] * w for r, w in zip(runs, frames, strict=True)
-        ) / sum(frames)
+        # each clip's share of frames sent to the detector, weighted by its length
+        total["detect_fraction"] = sum(r["detect_fraction"] * r["video_s"] for r in runs) / total["video_s"]
         total["peak_rss_mb"] = max(r["peak_rss_mb"] for r in runs)
         total["torch_loaded"] = max(r["torch_loaded"] for r in runs)
         queue.put(total)
@@ -200,7 +198,7 @@ def run_isolated(
     limit_s: float | None,
     stream_copy: bool = True,
     one_by_one: bool = False,
-    **detector_kw: int,
+    detector_kw: dict[str, int] | None = None,
 ) -> dict[str, float]:
     """``one_by_one``: the clips one after another (a single file's cost: no batching across
     cameras); else all at once, frames interleaved and detection batched as the runtime does."""
@@ -208,7 +206,10 @@ def run_isolated(
     queue = ctx.Queue()
     proc = ctx.Process(
         target=_child,
-        args=((profile, oracle, clips, limit_s, DETECT_FPS, stream_copy, one_by_one, detector_kw), queue),
+        args=(
+            (profile, oracle, clips, limit_s, DETECT_FPS, stream_copy, one_by_one, detector_kw or {}),
+            queue,
+        ),
     )
     proc.start()
     result: dict[str, float] = queue.get()
@@ -286,7 +287,7 @@ def main() -> None:
     runs += [(threads[0], True, True)] if a.one_by_one else []
     for th, copy, one_by_one in runs:
         c = run_isolated(
-            a.profile, a.oracle, clips, a.seconds, copy, one_by_one, **kw, **({"threads": th} if th else {})
+            a.profile, a.oracle, clips, a.seconds, copy, one_by_one, {**kw, **({"threads": th} if th else {})}
         )
         rate_c = c["video_s"] / c["cpu_s"]
         how = "one clip at a time" if one_by_one else f"{len(clips)} clips as cameras, detection batched"
@@ -302,7 +303,11 @@ def main() -> None:
 
     multi = [clips[i % len(clips)] for i in range(a.cameras)]
     m = run_isolated(
-        a.profile, a.oracle, multi, a.seconds, **kw, **({"threads": threads[0]} if threads[0] else {})
+        a.profile,
+        a.oracle,
+        multi,
+        a.seconds,
+        detector_kw={**kw, **({"threads": threads[0]} if threads[0] else {})},
     )
     print(
         f"{a.cameras} cameras in one process: peak RSS {m['peak_rss_mb']:.0f} MB (aim <= 600), "

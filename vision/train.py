@@ -49,6 +49,16 @@ class TrainResult:
     metrics: dict[str, float]
 
 
+def _augmentation(aug: str, epochs: int) -> dict[str, float | int]:
+    """The preset, with mosaic never closed for a whole short run: ``close_mosaic=3`` with
+    ``--epochs 3`` would train without mosaic from the first step; such runs close it for the
+    last third of their epochs instead."""
+    out: dict[str, float | int] = dict(AUGMENTATIONS[aug])
+    if out["close_mosaic"] >= epochs:
+        out["close_mosaic"] = epochs // 3
+    return out
+
+
 def _offline_patches(threads: int | None = None) -> None:
     """Ultralytics' AMP self-check downloads a model; there is no internet here, so skip it.
 
@@ -114,7 +124,7 @@ def train(
             cache=cache,
             warmup_epochs=warmup_epochs,
             patience=1000,
-            **AUGMENTATIONS[aug],
+            **_augmentation(aug, epochs),
         )
         if time_h:
             kwargs["time"] = time_h

@@ -60,8 +60,9 @@ def train(
     split cropped the same way. The shipped crop model came from
     ``brightkitchen train --stage crops --model models/kitchen-yolo11n.pt --imgsz 224 --lr0 0.0005
     --warmup-epochs 0 --cache-ram --time-h 1.4``, then ``--stage crops --scenes 900 --model`` (that
-    result) ``--imgsz 320 --epochs 1 --lr0 0.0003 --warmup-epochs 0 --cache-ram --time-h 1.2``
-    (models/kitchen-yolo11n-crops.md)."""
+    result) ``--imgsz 320 --epochs 1 --lr0 0.0003 --warmup-epochs 0 --cache-ram --time-h 1.2``,
+    then 18 epochs at 320 px on 4,000 scenes on a GPU (``scripts/train_gpu.sh crops 4000 8``;
+    models/kitchen-yolo11n-crops.md)."""
     from vision.train import train as run_training
     from vision.train import write_card_draft
 

@@ -82,6 +82,15 @@ def test_train_from_yaml_writes_weights_and_card(tmp_path: Path) -> None:
     assert "epochs done: 1" in card and "--imgsz 64" in card
 
 
+def test_short_runs_close_mosaic_for_their_last_third_only() -> None:
+    from vision.train import _augmentation
+
+    assert _augmentation("frames", 60)["close_mosaic"] == 3  # the preset, for a long run
+    assert _augmentation("frames", 3)["close_mosaic"] == 1  # not mosaic-free from the first step
+    assert _augmentation("frames", 1)["close_mosaic"] == 0
+    assert _augmentation("crops", 3)["mosaic"] == 0.0  # crops never use mosaic
+
+
 def test_resume_without_a_checkpoint_is_a_clear_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, ["train", "--resume", "--out", str(tmp_path), "--name", "none"])
     assert result.exit_code == 2

@@ -22,7 +22,7 @@ import numpy as np
 import numpy.typing as npt
 import supervision as sv
 
-from vision.detector import Detector
+from vision.detector import Detector, detect_for_cameras
 
 
 class NullDetector:
@@ -38,6 +38,7 @@ class NullDetector:
 @dataclass(slots=True)
 class _Request:
     images: list[npt.NDArray[np.uint8]]
+    camera_id: str = ""
     future: Future[list[sv.Detections]] = field(default_factory=Future)
 
 
@@ -86,8 +87,10 @@ class BatchingDetector:
             self._thread.join(timeout=10)
         self._fail_pending(RuntimeError("detector stopped"))
 
-    def submit(self, images: Sequence[npt.NDArray[np.uint8]]) -> Future[list[sv.Detections]]:
-        req = _Request(list(images))
+    def submit(
+        self, images: Sequence[npt.NDArray[np.uint8]], camera_id: str = ""
+    ) -> Future[list[sv.Detections]]:
+        req = _Request(list(images), camera_id)
         with self._cond:
             if self._stop:
                 req.future.set_exception(RuntimeError("detector stopped"))
@@ -125,9 +128,10 @@ class BatchingDetector:
             if not batch:
                 return
             images = [img for req in batch for img in req.images]
+            cameras = [req.camera_id for req in batch for _ in req.images]
             t0 = time.perf_counter()
             try:
-                results = self.detector.detect(images)
+                results = detect_for_cameras(self.detector, images, cameras)
             except Exception as exc:  # one bad batch must not kill every camera's detector
                 for req in batch:
                     req.future.set_exception(exc)
@@ -165,7 +169,7 @@ class CameraDetector:
     def detect(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[sv.Detections]:
         if not images:
             return []
-        results = self.shared.submit(images).result(timeout=60)
+        results = self.shared.submit(images, self.camera_id).result(timeout=60)
         self.last = results[-1]
         self.last_size_wh = (int(images[-1].shape[1]), int(images[-1].shape[0]))
         if self.on_result is not None:

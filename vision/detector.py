@@ -22,3 +22,24 @@ class Detector(Protocol):
     model_version: str
 
     def detect(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[sv.Detections]: ...
+
+
+@runtime_checkable
+class CameraAwareDetector(Detector, Protocol):
+    """A detector that can use the camera of each image (``vision.refine``: the crop stage runs
+    on every Nth detection *of each camera*, whatever batch the frames arrive in)."""
+
+    def detect_cameras(
+        self, images: Sequence[npt.NDArray[np.uint8]], cameras: Sequence[str]
+    ) -> list[sv.Detections]: ...
+
+
+def detect_for_cameras(
+    detector: Detector, images: Sequence[npt.NDArray[np.uint8]], cameras: Sequence[str]
+) -> list[sv.Detections]:
+    """``detector.detect(images)``, naming each image's camera to a detector that can use it."""
+    if len(cameras) != len(images):
+        raise ValueError(f"{len(images)} images but {len(cameras)} camera ids")
+    if isinstance(detector, CameraAwareDetector):
+        return detector.detect_cameras(images, cameras)
+    return detector.detect(images)

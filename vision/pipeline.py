@@ -30,7 +30,7 @@ import supervision as sv
 
 from vision.clips import ClipRecorder
 from vision.decode import PacketTap, VideoError, VideoInfo, probe, read_frames
-from vision.detector import Detector
+from vision.detector import Detector, detect_for_cameras
 from vision.kinds import VISUAL_KINDS, ObjectClass, ViolationKind
 from vision.motion import MotionDecision, MotionGate
 from vision.rule_config import CameraRules
@@ -201,7 +201,9 @@ def process_batch(items: Sequence[tuple[CameraPipeline, Frame]]) -> list[Violati
         groups.setdefault(id(pipe.detector), []).append((pipe, frame))
     results: dict[int, sv.Detections] = {}
     for group in groups.values():
-        dets = group[0][0].detector.detect([frame.image for _, frame in group])
+        dets = detect_for_cameras(
+            group[0][0].detector, [frame.image for _, frame in group], [p.setup.camera_id for p, _ in group]
+        )
         if len(dets) != len(group):
             raise RuntimeError(f"detector returned {len(dets)} results for {len(group)} images")
         results.update({id(frame): d for (_, frame), d in zip(group, dets, strict=True)})

@@ -73,6 +73,13 @@ class Refine(BaseModel):
     keep_base: bool = Field(
         default=True, description="merge the full-frame boxes of these classes with the crops'"
     )
+    every: int = Field(
+        default=1,
+        ge=1,
+        le=10,
+        description="crop on every Nth detection of each camera (1: every one); images with no "
+        "camera (evaluation on still images) are always cropped",
+    )
 
 
 class Profile(BaseModel):

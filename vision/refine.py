@@ -42,6 +42,11 @@ class RefinedDetector:
     Boxes of ``classes`` from the crops replace the base model's (``keep_base=False``) or are
     merged with them by NMS (``keep_base=True``). Persons below ``min_subject_confidence`` and
     beyond the ``max_subjects`` most confident per frame are not cropped (bounded cost).
+
+    ``every``: through ``detect_cameras`` the crop stage runs on every Nth detection of each camera
+    (the others get the base model's boxes alone). Cigarettes and phones are held for seconds and
+    a rule's run tolerates gaps up to ``grace_s``, so the held objects are still seen several
+    times a second at a fraction of the cost. ``detect`` (no cameras named) crops every image.
     """
 
     def __init__(
@@ -55,7 +60,10 @@ class RefinedDetector:
         max_subjects: int = 8,
         keep_base: bool = True,
         merge_iou: float = 0.5,
+        every: int = 1,
     ) -> None:
+        if every < 1:
+            raise ValueError(f"every must be >= 1, got {every}")
         missing = [c for c in (*classes, subject) if c not in base.class_names]
         missing += [c for c in classes if c not in crops.class_names]
         if missing:
@@ -70,12 +78,26 @@ class RefinedDetector:
         self.class_names: tuple[str, ...] = tuple(base.class_names)
         self.model_version = f"{base.model_version}+{crops.model_version}"
         self.crops_run = 0
+        self.every = every
+        self._detections_seen: dict[str, int] = {}  # per camera, for ``every``
 
     def detect(self, images: Sequence[Image]) -> list[sv.Detections]:
+        return self._detect(images, [True] * len(images))
+
+    def detect_cameras(self, images: Sequence[Image], cameras: Sequence[str]) -> list[sv.Detections]:
+        crop = []
+        for cam in cameras:
+            n = self._detections_seen.get(cam, 0)
+            self._detections_seen[cam] = n + 1
+            crop.append(n % self.every == 0)
+        return self._detect(images, crop)
+
+    def _detect(self, images: Sequence[Image], crop: Sequence[bool]) -> list[sv.Detections]:
         first = self.base.detect(images)
         jobs: list[tuple[int, CropBox]] = []
         for i, (img, d) in enumerate(zip(images, first, strict=True)):
-            jobs += [(i, box) for box in self._subject_crops(img, d)]
+            if crop[i]:
+                jobs += [(i, box) for box in self._subject_crops(img, d)]
         found: list[list[sv.Detections]] = [[] for _ in images]
         if jobs:
             crops = [np.ascontiguousarray(images[i][b.y1 : b.y2, b.x1 : b.x2]) for i, b in jobs]
@@ -151,6 +173,7 @@ def load_detector(
         min_subject_confidence=r.min_subject_confidence,
         max_subjects=r.max_subjects,
         keep_base=r.keep_base,
+        every=r.every,
     )
     return det, profile
 

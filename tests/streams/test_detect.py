@@ -60,6 +60,27 @@ def test_cameras_share_batches_and_each_gets_its_own_result() -> None:
     assert max(model.batch_sizes) <= 8
 
 
+def test_the_shared_detector_names_each_images_camera_to_a_camera_aware_model() -> None:
+    class CameraAware(MeanDetector):
+        def __init__(self) -> None:
+            super().__init__()
+            self.cameras: list[str] = []
+
+        def detect_cameras(
+            self, images: Sequence[npt.NDArray[np.uint8]], cameras: Sequence[str]
+        ) -> list[sv.Detections]:
+            self.cameras += cameras
+            return self.detect(images)
+
+    model = CameraAware()
+    shared = BatchingDetector(model, max_batch=8)
+    shared.start()
+    shared.client("kitchen-1").detect([np.full((2, 2, 3), 1, np.uint8)] * 2)
+    shared.client("store").detect([np.full((2, 2, 3), 2, np.uint8)])
+    shared.stop()
+    assert model.cameras == ["kitchen-1", "kitchen-1", "store"]
+
+
 def test_a_failing_batch_reaches_the_caller_and_the_thread_survives() -> None:
     class Flaky(MeanDetector):
         def detect(self, images: Sequence[npt.NDArray[np.uint8]]) -> list[sv.Detections]:

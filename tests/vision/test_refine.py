@@ -88,6 +88,10 @@ def test_profile_refine_section_is_validated(tmp_path: Path) -> None:
     bad.write_text(yaml.safe_dump(doc))
     with pytest.raises(ProfileError, match="refine names classes that are not in class_names: .'lighter'"):
         read_profile(bad)
+    doc["refine"] = {"profile": "crops.yaml", "classes": ["cigarette"], "every": 0}
+    bad.write_text(yaml.safe_dump(doc))
+    with pytest.raises(ProfileError, match="every"):
+        read_profile(bad)
 
 
 class _Fixed:
@@ -147,6 +151,23 @@ def test_a_crop_with_nothing_found_leaves_the_frame_boxes() -> None:
     base = _Fixed([("person", 100, 50, 150, 250, 0.9), ("cigarette", 140, 100, 156, 108, 0.5)])
     d = RefinedDetector(base, _Fixed([]), ["cigarette"]).detect([np.zeros((360, 640, 3), np.uint8)])[0]
     assert sorted(d.data["class_name"].tolist()) == ["cigarette", "person"]
+
+
+def test_every_nth_detection_of_each_camera_is_cropped_and_still_images_always() -> None:
+    base = _Fixed([("person", 100, 50, 150, 250, 0.9)])
+    crop = _Fixed([("cigarette", 40, 48, 58, 56, 0.7)])
+    det = RefinedDetector(base, crop, ["cigarette"], every=2)
+    img = np.zeros((360, 640, 3), np.uint8)
+    cams = ["a", "b", "a", "a", "b", "a"]  # a: 1st, 3rd cropped; b: 1st cropped (per camera, not per call)
+    got = [det.detect_cameras([img], [c])[0] for c in cams]
+    has_cig = [bool((d.data["class_name"] == "cigarette").any()) for d in got]
+    assert has_cig == [True, True, False, True, False, False]
+    assert len(crop.calls) == 3
+    one_call = det.detect_cameras([img, img], ["c", "c"])  # two frames of one camera in one batch
+    assert [bool((d.data["class_name"] == "cigarette").any()) for d in one_call] == [True, False]
+    assert all((d.data["class_name"] == "cigarette").any() for d in det.detect([img, img, img]))
+    with pytest.raises(ValueError, match="every must be >= 1"):
+        RefinedDetector(base, crop, ["cigarette"], every=0)
 
 
 def test_no_person_no_second_stage() -> None:

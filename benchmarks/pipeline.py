@@ -3,6 +3,8 @@
     .venv/bin/python benchmarks/pipeline.py --profile models/kitchen-yolo11n.yaml
     .venv/bin/python benchmarks/pipeline.py --oracle        # no model: the pipeline's own cost
     .venv/bin/python benchmarks/pipeline.py --profile models/kitchen-yolo11n.yaml --threads 0,1
+    .venv/bin/python benchmarks/pipeline.py --profile models/kitchen-yolo11n-2stage.yaml \
+        --compare models/kitchen-yolo11n.yaml   # two profiles against the same (a) and (b)
 
 Prints, from one run, in video-seconds per CPU-second (higher is better; CPU time counts every
 thread of the process, so it does not flatter multi-threaded backends):
@@ -248,6 +250,14 @@ def main() -> None:
         help="one more (c) line with the clips run one after another (no batching across cameras)",
     )
     ap.add_argument(
+        "--compare",
+        type=Path,
+        nargs="+",
+        default=[],
+        metavar="PROFILE",
+        help="one more (c) line per profile, against the same (a) and (b): profiles compared in one run",
+    )
+    ap.add_argument(
         "--reencode",
         action="store_true",
         help="one more (c) line with clips re-encoded from decoded frames instead of stream copy",
@@ -280,14 +290,16 @@ def main() -> None:
     else:
         print("(b) naive ultralytics .track  skipped (no .pt weights: --weights or a profile naming them)")
 
-    backend = "oracle" if a.oracle else str(a.profile)
     cap = f"at most {DETECT_FPS:g} detections/s" if DETECT_FPS else "no detection cap"
-    runs = [(th, True, False) for th in threads]
-    runs += [(threads[0], False, False)] if a.reencode else []
-    runs += [(threads[0], True, True)] if a.one_by_one else []
-    for th, copy, one_by_one in runs:
+    runs = [(a.profile, th, True, False) for th in threads]
+    runs += [(a.profile, threads[0], False, False)] if a.reencode else []
+    runs += [(a.profile, threads[0], True, True)] if a.one_by_one else []
+    runs += [(p, threads[0], True, False) for p in a.compare]
+    for profile, th, copy, one_by_one in runs:
+        backend = "oracle" if a.oracle and profile == a.profile else str(profile)
+        oracle = a.oracle and profile == a.profile
         c = run_isolated(
-            a.profile, a.oracle, clips, a.seconds, copy, one_by_one, {**kw, **({"threads": th} if th else {})}
+            profile, oracle, clips, a.seconds, copy, one_by_one, {**kw, **({"threads": th} if th else {})}
         )
         rate_c = c["video_s"] / c["cpu_s"]
         how = "one clip at a time" if one_by_one else f"{len(clips)} clips as cameras, detection batched"

@@ -296,8 +296,8 @@ def main() -> None:
     runs += [(a.profile, threads[0], True, True)] if a.one_by_one else []
     runs += [(p, threads[0], True, False) for p in a.compare]
     for profile, th, copy, one_by_one in runs:
-        backend = "oracle" if a.oracle and profile == a.profile else str(profile)
-        oracle = a.oracle and profile == a.profile
+        oracle = a.oracle and profile == a.profile  # --compare lines are always models
+        backend = "oracle" if oracle else str(profile)
         c = run_isolated(
             profile, oracle, clips, a.seconds, copy, one_by_one, {**kw, **({"threads": th} if th else {})}
         )

@@ -59,6 +59,10 @@ SUBJECT_RULES: dict[str, tuple[ViolationKind, bool]] = {
 }
 # pests must move during their run to raise an event (a stain or a nail does not)
 MOVING_KINDS = frozenset({ViolationKind.RODENT, ViolationKind.COCKROACH})
+# How far (frame widths per second since the old run's subject was last seen) a lost subject may
+# reappear and still be the same one: a brisk walk across a kitchen view. Chosen on the tuning set
+# (docs/evaluation.md, "Lost and found").
+REACH_SPEED = 0.4
 # objects whose mere presence on a visible person is the violation
 HELD_OBJECT_RULES: dict[str, ViolationKind] = {
     ObjectClass.CIGARETTE.value: ViolationKind.SMOKING,
@@ -104,6 +108,7 @@ class _State:
     last_box: BoxXYXY | None = None  # subject box at the last frame where the condition held
     run_confidence: float = 0.0  # best confidence seen in the current run
     run_first_box: BoxXYXY | None = None  # subject box at the run's first frame
+    run_first_evidence: BoxXYXY | None = None  # the deciding box at the run's first frame
     run_moved: bool = False  # the subject moved during the run (pests must: a stain does not)
     last_evidence: BoxXYXY | None = None  # the deciding box at the last frame where it held
     last_false_s: float = float("-inf")  # last frame where the condition was seen not to hold
@@ -329,9 +334,9 @@ class RuleEngine:
                 or s.last_evidence is None
             ):
                 continue
-            gap = ts - s.last_true_s
             mine_start = mine.run_start_s if mine is not None else None
             young = mine_start is not None
+            gap = ts - s.last_true_s
             if (
                 gap > self._grace(obs.kind, s)
                 or key in self._holding
@@ -340,9 +345,14 @@ class RuleEngine:
                 continue  # the old one still holds, or lost it too long ago; only a younger run yields
             if key[0] in self._present and young:
                 continue  # in view (ids swapped, or it kept the person in front): only to a new run
-            old, new = s.last_evidence, obs.evidence_xyxy
+            # A young run is judged by where and when it appeared, not by where its subject has
+            # gone since: a second rat that comes in elsewhere and runs towards where the first
+            # one hid must not take over its event (the reach grows only with the time between).
+            old, new, appeared = s.last_evidence, obs.evidence_xyxy, gap
+            if mine is not None and mine_start is not None and mine.run_first_evidence is not None:
+                new, appeared = mine.run_first_evidence, max(0.0, mine_start - s.last_true_s)
             d = _centre_distance(old, new)
-            reach = 1.5 * max(old[2] - old[0], 0.02 * self._frame_w) + 0.25 * self._frame_w * gap
+            reach = 1.5 * max(old[2] - old[0], 0.02 * self._frame_w) + REACH_SPEED * self._frame_w * appeared
             if d <= reach and d < best_d:
                 best, best_d = key, d
         return best
@@ -363,6 +373,7 @@ class RuleEngine:
             state.run_start_s = state.first_true_s
             state.run_confidence = 0.0
             state.run_first_box, state.run_moved = obs.subject_xyxy, False
+            state.run_first_evidence = obs.evidence_xyxy
         state.run_confidence = max(state.run_confidence, obs.confidence)
         state.run_moved = state.run_moved or _moved(state.run_first_box, obs.subject_xyxy)
         state.last_true_s = ts

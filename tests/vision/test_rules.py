@@ -335,3 +335,18 @@ def test_two_people_side_by_side_each_with_a_phone_raise_two_events() -> None:
     )
     events = closed(run(frames(40, left) + frames(40, left, right)), ViolationKind.PHONE)
     assert sorted(e.track_id for e in events) == [1, 2]
+
+
+def test_a_second_pest_appearing_elsewhere_does_not_take_over_a_hidden_ones_event() -> None:
+    # rat A runs right along the floor and hides under a shelf at 1.4 s; 0.4 s later rat B comes
+    # in 140 px higher up and runs towards where A vanished; A comes out again at 4.0 s further on.
+    # B is judged by where and when it appeared (too far for 0.4 s): two rats, two events.
+    def rat(tid: int, x: float, y: float) -> TrackedSubject:
+        return TrackedSubject(Track("cam", tid, "rat", (x, y, x + 20, y + 10), 0.8, 0.0))
+
+    timeline: list[list[TrackedSubject]] = [[rat(3, 10.0 * i, 270.0)] for i in range(15)]
+    timeline += [[] for _ in range(3)]
+    timeline += [[rat(4, 10.0 * k, 130.0)] for k in range(22)]  # 1.8-3.9 s, past where A hid
+    timeline += [[rat(4, 220.0 + 10.0 * k, 130.0), rat(5, 300.0 + 10.0 * k, 270.0)] for k in range(15)]
+    events = closed(run(timeline), ViolationKind.RODENT)
+    assert sorted((e.track_id, e.started_s) for e in events) == [(3, 0.0), (4, pytest.approx(1.8))]

@@ -85,6 +85,7 @@ def naive_track(weights: Path, clips: list[Path], limit_s: float | None) -> tupl
 DETECT_FPS: float | None = 5.0
 STREAM_COPY = True  # clips by stream copy of the source's packets (as `analyze` does); False: re-encode
 DETECTOR_KW: dict[str, int] = {}  # load_profile options (threads, max_batch); absent: its defaults
+CALM_WHEN_REPORTED = False  # CameraSetup.calm_when_reported for every (c) line
 
 
 def setup_for(clip: Path, media: Path, camera_id: str) -> CameraSetup:
@@ -93,7 +94,11 @@ def setup_for(clip: Path, media: Path, camera_id: str) -> CameraSetup:
     gt = clip.with_suffix(".json")
     if not gt.exists():
         return CameraSetup(
-            camera_id=camera_id, media_dir=media, fps=probe(clip).fps, max_detect_fps=DETECT_FPS
+            camera_id=camera_id,
+            media_dir=media,
+            fps=probe(clip).fps,
+            max_detect_fps=DETECT_FPS,
+            calm_when_reported=CALM_WHEN_REPORTED,
         )
     doc = json.loads(gt.read_text())
     return CameraSetup(
@@ -103,6 +108,7 @@ def setup_for(clip: Path, media: Path, camera_id: str) -> CameraSetup:
         recorded_at=datetime.fromisoformat(doc["camera"]["recorded_at"]),
         fps=probe(clip).fps,
         max_detect_fps=DETECT_FPS,
+        calm_when_reported=CALM_WHEN_REPORTED,
     )
 
 
@@ -173,12 +179,13 @@ def _detector_factory(profile: Path | None, oracle: bool) -> Callable[[Path], De
 
 
 def _child(
-    args: tuple[Path | None, bool, list[Path], float | None, float | None, bool, bool, dict[str, int]],
+    args: tuple[Path | None, bool, list[Path], float | None, float | None, bool, bool, dict[str, int], bool],
     queue: Any,
 ) -> None:
     """In a fresh process, so the peak RSS is the pipeline's and not the benchmark's."""
-    global DETECT_FPS, STREAM_COPY, DETECTOR_KW
-    profile, oracle, clips, limit_s, DETECT_FPS, STREAM_COPY, one_by_one, DETECTOR_KW = args
+    global DETECT_FPS, STREAM_COPY, DETECTOR_KW, CALM_WHEN_REPORTED
+    profile, oracle, clips, limit_s, DETECT_FPS, STREAM_COPY, one_by_one, DETECTOR_KW, calm = args
+    CALM_WHEN_REPORTED = calm
     detector_for = _detector_factory(profile, oracle)
     with tempfile.TemporaryDirectory() as tmp:
         if not one_by_one:
@@ -209,7 +216,17 @@ def run_isolated(
     proc = ctx.Process(
         target=_child,
         args=(
-            (profile, oracle, clips, limit_s, DETECT_FPS, stream_copy, one_by_one, detector_kw or {}),
+            (
+                profile,
+                oracle,
+                clips,
+                limit_s,
+                DETECT_FPS,
+                stream_copy,
+                one_by_one,
+                detector_kw or {},
+                CALM_WHEN_REPORTED,
+            ),
             queue,
         ),
     )
@@ -238,6 +255,11 @@ def main() -> None:
     ap.add_argument("--seconds", type=float, default=None, help="only the first N seconds of each clip")
     ap.add_argument("--cameras", type=int, default=8, help="cameras in one process for the RSS figure")
     ap.add_argument("--detect-fps", type=float, default=5.0, help="most detections/s per camera (0: no cap)")
+    ap.add_argument(
+        "--calm-when-reported",
+        action="store_true",
+        help="cameras whose only suspicions are open person events run at the calm rate (CameraSetup)",
+    )
     ap.add_argument("--max-batch", type=int, help="images per network call (default: the detector's)")
     ap.add_argument(
         "--threads",
@@ -263,8 +285,9 @@ def main() -> None:
         help="one more (c) line with clips re-encoded from decoded frames instead of stream copy",
     )
     a = ap.parse_args()
-    global DETECT_FPS
+    global DETECT_FPS, CALM_WHEN_REPORTED
     DETECT_FPS = a.detect_fps or None
+    CALM_WHEN_REPORTED = a.calm_when_reported
     kw = {"max_batch": a.max_batch} if a.max_batch else {}
     threads = [int(t) for t in a.threads.split(",")]
     if not a.oracle and a.profile is None:
@@ -291,6 +314,7 @@ def main() -> None:
         print("(b) naive ultralytics .track  skipped (no .pt weights: --weights or a profile naming them)")
 
     cap = f"at most {DETECT_FPS:g} detections/s" if DETECT_FPS else "no detection cap"
+    cap += ", calm when reported" if CALM_WHEN_REPORTED else ""
     runs = [(a.profile, th, True, False) for th in threads]
     runs += [(a.profile, threads[0], False, False)] if a.reencode else []
     runs += [(a.profile, threads[0], True, True)] if a.one_by_one else []

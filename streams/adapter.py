@@ -60,5 +60,6 @@ def vision_pipeline_factory(ctx: PipelineContext) -> FramePipeline:
         tz=ZoneInfo(ctx.site.timezone),
         fps=ctx.camera.detect_fps,
         calm_detect_fps=ctx.camera.calm_detect_fps,
+        calm_when_reported=ctx.camera.calm_when_reported,
     )
     return CameraPipeline(setup, ctx.detector, CameraSink(ctx.sink))

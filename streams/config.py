@@ -66,6 +66,11 @@ class CameraConfig(BaseModel):
         le=60,
         description="most detections per second while nothing is suspected (null: always the full rate)",
     )
+    calm_when_reported: bool = Field(
+        default=False,
+        description="an event already open on a person does not keep the full rate (it is reported); "
+        "a new suspicion or a pest still does: fewer detections, pests seen up to one calm interval later",
+    )
     copy_clips: bool = Field(
         default=True,
         description="cut clips from the camera's own H.264 packets at its full frame rate, no encoder "

@@ -248,12 +248,17 @@ class RuleEngine:
         """Whether any run or event is in progress (the detector should keep running)."""
         return any(s.run_start_s is not None or s.event is not None for s in self._states.values())
 
-    def has_pending_except(self, kinds: frozenset[ViolationKind], *, or_voted: bool = False) -> bool:
+    def has_pending_except(
+        self, kinds: frozenset[ViolationKind], *, or_voted: bool = False, skip_reported: bool = False
+    ) -> bool:
         """Whether a run or event of a kind outside ``kinds`` is in progress; with ``or_voted``,
-        also when its condition held on one of a subject's recent observations (suspected)."""
+        also when its condition held on one of a subject's recent observations (suspected).
+        With ``skip_reported``, an event already open on a person does not count: it is reported,
+        and following it needs no more looks than following anyone else (pests always count)."""
         return any(
             (s.run_start_s is not None or s.event is not None or (or_voted and any(s.votes)))
             and kind not in kinds
+            and not (skip_reported and s.event is not None and kind not in MOVING_KINDS)
             for (_, kind), s in self._states.items()
         )
 

@@ -95,3 +95,19 @@ def test_calm_detection_rate_reaches_the_camera_pipeline(
     )
     assert isinstance(pipe, CameraPipeline)
     assert pipe.motion.calm_interval_s == pytest.approx(interval_s)
+    assert pipe.setup.calm_when_reported is False  # the default; true below
+
+
+def test_calm_when_reported_reaches_the_camera_pipeline(tmp_path: Path) -> None:
+    from streams.adapter import vision_pipeline_factory
+    from streams.worker import PipelineContext
+    from tests.vision.conftest import ColourDetector
+    from vision.pipeline import CameraPipeline
+    from vision.sinks import JsonlSink
+
+    cfg = parse_config(minimal(calm_when_reported=True), source="sites.yaml")
+    site, camera = cfg.sites[0], cfg.cameras()[0][1]
+    pipe = vision_pipeline_factory(
+        PipelineContext(site, camera, ColourDetector(), JsonlSink(tmp_path), tmp_path)  # type: ignore[arg-type]
+    )
+    assert isinstance(pipe, CameraPipeline) and pipe.setup.calm_when_reported is True

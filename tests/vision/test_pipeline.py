@@ -10,7 +10,7 @@ import av
 import numpy as np
 import pytest
 
-from tests.vision.conftest import ColourDetector, assert_browser_clip, draw_frame, write_video
+from tests.vision.conftest import ColourDetector, Draw, assert_browser_clip, draw_frame, write_video
 from vision.decode import VideoError
 from vision.pipeline import CameraPipeline, CameraSetup, FileResult, FrameSizeError, process_batch, run_file
 from vision.sinks import JsonlSink, read_events
@@ -153,6 +153,45 @@ def test_batch_of_two_cameras_one_detector_call_per_step(tmp_path: Path) -> None
         ("b", "rodent"),
     }
     assert det.calls <= 95 and det.images >= det.calls  # both cameras' frames went in shared calls
+
+
+def _detections_per_second(tmp_path: Path, draw: Draw, *, calm_when_reported: bool) -> float:
+    """Detector images per second from 6 s to 12 s of 15 fps frames of ``draw``."""
+    det = ColourDetector()
+    setup = CameraSetup("c", tmp_path, fps=15, calm_when_reported=calm_when_reported)
+    pipe = CameraPipeline(setup, det, JsonlSink(tmp_path))
+    before = 0
+    for i in range(12 * 15):
+        if i == 6 * 15:
+            before = det.images
+        pipe.process(Frame("c", i / 15, draw_frame(draw(i)), i))
+    assert [e.kind.value for e in pipe.rules.open_events] in (["no_hat"], ["rodent"])
+    pipe.close()
+    return (det.images - before) / 6.0
+
+
+def _bare_walker(i: int) -> list[tuple[str, tuple[int, int, int, int]]]:
+    x = 20 + i
+    return [("person", (x, 40, x + 40, 200)), ("head_bare", (x + 10, 44, x + 30, 64))]
+
+
+def _rat(i: int) -> list[tuple[str, tuple[int, int, int, int]]]:
+    x = 10 + i
+    return [("rat", (x, 215, x + 14, 225))]
+
+
+def test_a_reported_person_event_goes_back_to_the_calm_rate(tmp_path: Path) -> None:
+    # someone bare-headed walks about for 12 s: once the no_hat event is open, the camera is
+    # looked at 2.5 times a second like any calm camera; a rat keeps it at the full 5
+    assert _detections_per_second(tmp_path / "a", _bare_walker, calm_when_reported=True) == pytest.approx(
+        2.5, abs=0.2
+    )
+    assert _detections_per_second(tmp_path / "b", _bare_walker, calm_when_reported=False) == pytest.approx(
+        5.0, abs=0.2
+    )
+    assert _detections_per_second(tmp_path / "c", _rat, calm_when_reported=True) == pytest.approx(
+        5.0, abs=0.2
+    )
 
 
 def test_frame_of_wrong_size_is_refused(tmp_path: Path) -> None:

@@ -36,7 +36,7 @@ import numpy as np
 
 from vision.kinds import ObjectClass, ViolationKind
 from vision.rule_config import CameraRules, Zone
-from vision.tracking import TrackedSubject
+from vision.tracking import FACE_CLASSES, TrackedSubject
 from vision.types import EventPhase, ViolationEvent
 
 BoxXYXY = tuple[float, float, float, float]
@@ -63,6 +63,14 @@ MOVING_KINDS = frozenset({ViolationKind.RODENT, ViolationKind.COCKROACH})
 # reappear and still be the same one: a brisk walk across a kitchen view. Chosen on the tuning set
 # (docs/evaluation.md, "Lost and found").
 REACH_SPEED = 0.4
+# A run of these opens no event until the person's face was seen on one of its frames: from behind,
+# a dark cap on dark hair (or a hairnet over it) looks like a bare head. Tuning set: no event lost
+# or delayed; docs/evaluation.md, "A bare head seen only from behind".
+NEEDS_FACE = frozenset({ViolationKind.NO_HAT})
+# Kinds whose deciding box is the whole person (a stranger is a person in the wrong place or hour):
+# a second box on one person lies (almost) inside the first, two people in a crowd only overlap.
+WHOLE_PERSON_KINDS = frozenset({ViolationKind.STRANGER})
+CONTAINED = 0.85
 # objects whose mere presence on a visible person is the violation
 HELD_OBJECT_RULES: dict[str, ViolationKind] = {
     ObjectClass.CIGARETTE.value: ViolationKind.SMOKING,
@@ -80,6 +88,7 @@ class Observation:
     confidence: float
     subject_xyxy: BoxXYXY
     evidence_xyxy: BoxXYXY
+    facing: bool = True  # the subject's face was seen on this frame (people); pests and bins: True
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +119,7 @@ class _State:
     run_first_box: BoxXYXY | None = None  # subject box at the run's first frame
     run_first_evidence: BoxXYXY | None = None  # the deciding box at the run's first frame
     run_moved: bool = False  # the subject moved during the run (pests must: a stain does not)
+    run_facing: bool = False  # the subject's face was seen on a true frame of the run
     last_evidence: BoxXYXY | None = None  # the deciding box at the last frame where it held
     last_false_s: float = float("-inf")  # last frame where the condition was seen not to hold
 
@@ -134,6 +144,14 @@ def _iou(a: BoxXYXY, b: BoxXYXY) -> float:
     inter = ix * iy
     union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
     return inter / union if union > 0 else 0.0
+
+
+def _contained(a: BoxXYXY, b: BoxXYXY) -> float:
+    """Share of the smaller box that lies inside the larger one."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return ix * iy / smaller if smaller > 0 else 0.0
 
 
 def rule_version(rules: CameraRules) -> str:
@@ -167,9 +185,13 @@ def observe(
     t = subject.track
     out: list[Observation] = []
 
+    facing = t.class_name != ObjectClass.PERSON.value or any(
+        a.class_name in FACE_CLASSES for a in subject.attributes
+    )
+
     def add(kind: ViolationKind, holds: bool, conf: float, evidence: BoxXYXY) -> None:
         if rules.params(kind).enabled:
-            out.append(Observation(kind, t.track_id, holds, conf, t.xyxy, evidence))
+            out.append(Observation(kind, t.track_id, holds, conf, t.xyxy, evidence, facing))
 
     if t.class_name in SUBJECT_RULES:
         kind, holds = SUBJECT_RULES[t.class_name]
@@ -379,8 +401,10 @@ class RuleEngine:
             state.run_confidence = 0.0
             state.run_first_box, state.run_moved = obs.subject_xyxy, False
             state.run_first_evidence = obs.evidence_xyxy
+            state.run_facing = False
         state.run_confidence = max(state.run_confidence, obs.confidence)
         state.run_moved = state.run_moved or _moved(state.run_first_box, obs.subject_xyxy)
+        state.run_facing = state.run_facing or obs.facing
         state.last_true_s = ts
         state.last_box = obs.subject_xyxy
         state.last_evidence = obs.evidence_xyxy
@@ -405,6 +429,8 @@ class RuleEngine:
             return []
         if obs.kind in MOVING_KINDS and not state.run_moved:
             return []  # a rat or cockroach that never moves is a stain, a nail, a shadow
+        if obs.kind in NEEDS_FACE and not state.run_facing:
+            return []  # a bare head seen only from behind: a dark cap on dark hair looks the same
         if state.last_end_s is not None and ts < state.last_end_s + cooldown_s:
             return []  # same subject and kind closed recently: no second event
         if self._shown_by_open_event(ts, obs, state):
@@ -433,6 +459,8 @@ class RuleEngine:
         track ids, and the phone, the bare face or the cockroach alternates between them: both
         runs would open an event for one incident. The younger run then raises none while the
         older event is open and its evidence, seen within ``grace_s``, lies where this one's is.
+        Where the deciding box is the whole person (``stranger``), "where" means inside it: seven
+        people after hours in a storeroom overlap, and each is a stranger.
         """
         new = obs.evidence_xyxy
         for (_, kind), s in self._states.items():
@@ -441,6 +469,10 @@ class RuleEngine:
             if ts - s.last_true_s > self._grace(kind, s):
                 continue
             old = s.last_evidence
+            if obs.kind in WHOLE_PERSON_KINDS:
+                if _contained(old, new) >= CONTAINED:
+                    return True
+                continue
             size = max(old[2] - old[0], old[3] - old[1], new[2] - new[0], new[3] - new[1])
             if _iou(old, new) >= 0.3 or _centre_distance(old, new) <= 0.5 * size:
                 return True

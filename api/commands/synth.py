@@ -99,12 +99,15 @@ def samples(
 def heldout(
     out: Path = typer.Option(..., "--out", help="folder for the held-out clips and their ground truth"),
     clips: int = typer.Option(10, "--clips", min=1, max=1000),
+    first: int = typer.Option(
+        0, "--first", min=0, max=99_000, help="index of the first clip (seed 900,000 + it)"
+    ),
     duration_s: float = typer.Option(20.0, "--duration", min=5.0, max=120.0),
 ) -> None:
     """Render evaluation clips from seeds never used for training, tuning or the sample set."""
     from vision.synth.samples import build_heldout
 
-    for path in build_heldout(out, clips, duration_s):
+    for path in build_heldout(out, clips, duration_s, first=first):
         typer.echo(f"wrote {path}")
 
 
@@ -113,12 +116,15 @@ def tuning(
     out: Path = typer.Option(..., "--out", help="folder for the tuning clips and their ground truth"),
     clips: int = typer.Option(20, "--clips", min=0, max=100),
     forced: int = typer.Option(12, "--forced", min=0, max=100, help="clips with a smoker and a phone user"),
+    first: int = typer.Option(
+        0, "--first", min=0, max=99, help="index of the first random clip (seed 800,000 + it)"
+    ),
     duration_s: float = typer.Option(20.0, "--duration", min=5.0, max=120.0),
 ) -> None:
     """Render the rule-tuning clips (seeds 800,000+): tune here, measure on `synth heldout`."""
     from vision.synth.samples import build_tuning
 
-    for path in build_tuning(out, clips, forced, duration_s):
+    for path in build_tuning(out, clips, forced, duration_s, first=first):
         typer.echo(f"wrote {path}")
 
 

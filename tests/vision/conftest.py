@@ -30,6 +30,7 @@ COLOURS: dict[str, tuple[int, int, int]] = {
     "person": (200, 60, 60),  # blue-ish
     "head_bare": (40, 200, 230),  # yellow
     "head_hat": (240, 240, 240),  # white
+    "face_mask": (200, 40, 200),  # magenta: a face seen (a bare head is judged only with it)
     "rat": (40, 40, 200),  # red
     "bin_open": (40, 180, 40),  # green
 }

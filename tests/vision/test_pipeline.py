@@ -27,6 +27,8 @@ def scene(i: int) -> list[tuple[str, tuple[int, int, int, int]]]:
             boxes.append(("head_bare", (x + 10, 44, x + 30, 64)))
         elif i >= 60:
             boxes.append(("head_hat", (x + 10, 44, x + 30, 64)))
+        if i >= 10:
+            boxes.append(("face_mask", (x + 14, 52, x + 26, 62)))  # facing the camera
     if 70 <= i < 90:
         rx = 10 + 8 * (i - 70)
         boxes.append(("rat", (rx, 215, rx + 14, 225)))
@@ -172,7 +174,11 @@ def _detections_per_second(tmp_path: Path, draw: Draw, *, calm_when_reported: bo
 
 def _bare_walker(i: int) -> list[tuple[str, tuple[int, int, int, int]]]:
     x = 20 + i
-    return [("person", (x, 40, x + 40, 200)), ("head_bare", (x + 10, 44, x + 30, 64))]
+    return [
+        ("person", (x, 40, x + 40, 200)),
+        ("head_bare", (x + 10, 44, x + 30, 64)),
+        ("face_mask", (x + 14, 52, x + 26, 62)),
+    ]
 
 
 def _rat(i: int) -> list[tuple[str, tuple[int, int, int, int]]]:

@@ -18,9 +18,14 @@ WH = (640, 360)
 PERSON_BOX = (100.0, 50.0, 160.0, 250.0)
 
 
-def person(track_id: int, *attrs: str, box: tuple[float, float, float, float] = PERSON_BOX) -> TrackedSubject:
+def person(
+    track_id: int, *attrs: str, box: tuple[float, float, float, float] = PERSON_BOX, facing: bool = True
+) -> TrackedSubject:
+    """A person with ``attrs``; ``facing``: the face is seen too (a masked one unless ``attrs`` has one)."""
     track = Track("cam", track_id, "person", box, 0.9, 0.0)
     head = (box[0] + 15, box[1], box[0] + 45, box[1] + 30)  # attributes sit on their own person
+    if facing and not any(a.startswith("face_") for a in attrs):
+        attrs = (*attrs, "face_mask")
     return TrackedSubject(track, tuple(Attribute(a, head, 0.8) for a in attrs))
 
 
@@ -350,3 +355,27 @@ def test_a_second_pest_appearing_elsewhere_does_not_take_over_a_hidden_ones_even
     timeline += [[rat(4, 220.0 + 10.0 * k, 130.0), rat(5, 300.0 + 10.0 * k, 270.0)] for k in range(15)]
     events = closed(run(timeline), ViolationKind.RODENT)
     assert sorted((e.track_id, e.started_s) for e in events) == [(3, 0.0), (4, pytest.approx(1.8))]
+
+
+def test_a_bare_head_seen_only_from_behind_opens_no_event_until_the_face_is_seen() -> None:
+    # from behind, a dark cap on dark hair reads as a bare head: no event while no face is seen;
+    # once the face shows, the run (backdated to its first frame) opens the event at once
+    back = frames(40, person(1, "head_bare", facing=False))
+    assert closed(run(back), ViolationKind.NO_HAT) == []
+    events = closed(run(back + frames(10, person(1, "head_bare"))), ViolationKind.NO_HAT)
+    assert [(e.track_id, e.started_s) for e in events] == [(1, 0.0)]
+    opened = [e for e in run(back + frames(10, person(1, "head_bare"))) if e.phase is EventPhase.OPEN]
+    assert opened[0].updated_s == pytest.approx(4.0)  # the first frame with the face
+
+
+def test_people_who_overlap_in_a_crowd_after_hours_are_each_a_stranger() -> None:
+    # after hours everyone is a stranger: two people standing one behind the other (IoU 0.4) are
+    # two events, while a second box inside one person's box is still that person's event
+    wall0 = datetime(2026, 11, 2, 23, 30, tzinfo=timezone(timedelta(hours=8)))
+    a, b = (100.0, 50.0, 180.0, 300.0), (140.0, 40.0, 220.0, 290.0)
+    inner = (105.0, 55.0, 175.0, 200.0)
+    two = closed(run(frames(30, person(1, box=a), person(2, box=b)), wall0=wall0), ViolationKind.STRANGER)
+    assert sorted(e.track_id for e in two) == [1, 2]
+    timeline = frames(10, person(1, box=a)) + frames(30, person(1, box=a), person(3, box=inner))
+    one = closed(run(timeline, wall0=wall0), ViolationKind.STRANGER)
+    assert [e.track_id for e in one] == [1]

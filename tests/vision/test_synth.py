@@ -153,3 +153,16 @@ def test_cli_rejects_unknown_scene(tmp_path: Path) -> None:
         timeout=120,
     )
     assert r.returncode != 0 and "unknown scene 'garage'" in r.stderr
+
+
+def test_a_heldout_clip_is_the_same_whichever_slice_renders_it(tmp_path: Path) -> None:
+    # `synth heldout --first 1 --clips 1` renders a fresh clip that is byte-for-byte clip 1 of
+    # `--clips 2`: a later, larger held-out set extends the earlier one without re-rendering it
+    from vision.synth.samples import build_heldout, build_tuning
+
+    (one,) = build_heldout(tmp_path / "a", clips=1, duration_s=5.0, first=1)
+    both = build_heldout(tmp_path / "b", clips=2, duration_s=5.0)
+    assert one.name == both[1].name == "heldout_001_hot_kitchen.mp4"
+    assert one.with_suffix(".json").read_bytes() == both[1].with_suffix(".json").read_bytes()
+    with pytest.raises(ValueError, match="forced"):
+        build_tuning(tmp_path / "t", clips=30, forced=0, first=80)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 import supervision as sv
 
 from vision.tracking import Attribute, CameraTracker, associate, keep_outermost
@@ -113,6 +114,26 @@ def test_association_heads_go_to_the_right_of_two_overlapping_people() -> None:
     ]
     out = {s.track.track_id: s.attribute_names for s in associate([front, back], heads)}
     assert out == {1: frozenset({"head_bare"}), 2: frozenset({"head_hat"})}
+
+
+@pytest.mark.parametrize(
+    ("boxes", "torso"),
+    [
+        ([("uniform", 0.78), ("street_clothes", 0.35)], "street_clothes"),  # doubt counts as street clothes
+        ([("street_clothes", 0.35), ("uniform", 0.78)], "street_clothes"),
+        ([("uniform", 0.78)], "uniform"),
+        ([("head_bare", 0.9), ("head_hat", 0.95)], "head_hat"),  # heads: the most confident, as before
+    ],
+)
+def test_street_clothes_take_the_torso_beside_a_more_confident_jacket(
+    boxes: list[tuple[str, float]], torso: str
+) -> None:
+    p = Track("c", 1, "person", (100.0, 80.0, 180.0, 300.0), 0.9, 0.0)
+    where = {"uniform": (110.0, 130.0, 170.0, 220.0), "street_clothes": (111.0, 131.0, 170.0, 221.0)}
+    head = (125.0, 80.0, 155.0, 110.0)
+    attrs = [Attribute(name, where.get(name, head), conf) for name, conf in boxes]
+    assert torso in associate([p], attrs)[0].attribute_names
+    assert len(associate([p], attrs)[0].attributes) == 1
 
 
 def test_attribute_far_from_any_person_is_dropped() -> None:

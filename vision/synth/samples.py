@@ -197,16 +197,21 @@ def _render_random(
     return paths
 
 
-def build_heldout(out: Path, clips: int = 10, duration_s: float = 20.0) -> list[Path]:
-    """Random clips over every scene kind from held-out seeds (event-level evaluation)."""
-    return _render_random(out, "heldout", HELDOUT_SEED_BASE, list(range(clips)), duration_s)
+def build_heldout(out: Path, clips: int = 10, duration_s: float = 20.0, *, first: int = 0) -> list[Path]:
+    """Random clips over every scene kind from held-out seeds (event-level evaluation); clip
+    ``i`` is the same whatever ``first`` and ``clips`` select (``first`` renders a fresh set)."""
+    return _render_random(out, "heldout", HELDOUT_SEED_BASE, list(range(first, first + clips)), duration_s)
 
 
-def build_tuning(out: Path, clips: int = 20, forced: int = 12, duration_s: float = 20.0) -> list[Path]:
-    """The rule-tuning set: ``clips`` random clips (seeds 800,000+) and ``forced`` more (seeds
-    800,100+) with one smoker and one phone user forced in, the rarest kinds. Rule parameters are
-    chosen on this set and then measured on the held-out set (``build_heldout``)."""
-    indices = [*range(clips), *range(FORCED_FROM, FORCED_FROM + forced)]
+def build_tuning(
+    out: Path, clips: int = 20, forced: int = 12, duration_s: float = 20.0, *, first: int = 0
+) -> list[Path]:
+    """The rule-tuning set: ``clips`` random clips (seeds 800,000 + ``first``...) and ``forced``
+    more (seeds 800,100+) with one smoker and one phone user forced in, the rarest kinds. Rule
+    parameters are chosen on this set and then measured on the held-out set (``build_heldout``)."""
+    if first + clips > FORCED_FROM:
+        raise ValueError(f"random tuning clips stop before index {FORCED_FROM} (the forced ones)")
+    indices = [*range(first, first + clips), *range(FORCED_FROM, FORCED_FROM + forced)]
     return _render_random(out, "tune", TUNING_SEED_BASE, indices, duration_s, forced_from=FORCED_FROM)
 
 

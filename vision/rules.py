@@ -63,6 +63,9 @@ MOVING_KINDS = frozenset({ViolationKind.RODENT, ViolationKind.COCKROACH})
 # reappear and still be the same one: a brisk walk across a kitchen view. Chosen on the tuning set
 # (docs/evaluation.md, "Lost and found").
 REACH_SPEED = 0.4
+# A subject lost for longer than grace (its event closed) and found again within this many seconds'
+# walk of where it vanished is the same one while the cooldown lasts (``RuleEngine._closed_nearby``).
+REID_REACH_S = 1.0
 # A run of these opens no event until the person's face was seen on one of its frames: from behind,
 # a dark cap on dark hair (or a hairnet over it) looks like a bare head. Tuning set: no event lost
 # or delayed; docs/evaluation.md, "A bare head seen only from behind".
@@ -435,6 +438,8 @@ class RuleEngine:
             return []  # same subject and kind closed recently: no second event
         if self._shown_by_open_event(ts, obs, state):
             return []  # a second box on a subject that already has this event (one incident)
+        if self._closed_nearby(ts, obs, state, cooldown_s):
+            return []  # its subject was lost for longer than grace and found again: cooldown
         state.event = ViolationEvent(
             kind=obs.kind,
             severity=self.rules.severity(obs.kind),
@@ -475,6 +480,33 @@ class RuleEngine:
                 continue
             size = max(old[2] - old[0], old[3] - old[1], new[2] - new[0], new[3] - new[1])
             if _iou(old, new) >= 0.3 or _centre_distance(old, new) <= 0.5 * size:
+                return True
+        return False
+
+    def _closed_nearby(self, ts: float, obs: Observation, mine: _State, cooldown_s: float) -> bool:
+        """Whether an event of this kind closed less than ``cooldown_s`` ago on a subject now gone,
+        near where this run appeared.
+
+        The tracker sometimes loses a person for longer than ``grace_s`` (hidden behind a
+        colleague, a few frames without a box) and finds them again under a new id: their run
+        would open a second event for one incident. The cooldown that keeps one subject from
+        raising the same kind twice then applies to where they vanished: within ``REID_REACH_S``
+        seconds' walk (at ``REACH_SPEED``) of it, the new run raises no event until it expires.
+        """
+        assert mine.run_start_s is not None
+        new = mine.run_first_evidence or obs.evidence_xyxy
+        for key, s in self._states.items():
+            if key[1] != obs.kind or s is mine or s.event is not None or s.last_end_s is None:
+                continue
+            if key[0] in self._present or s.last_evidence is None:
+                continue
+            since = mine.run_start_s - s.last_end_s
+            if since < 0 or ts - s.last_end_s > cooldown_s:
+                continue
+            old = s.last_evidence
+            walk = REACH_SPEED * self._frame_w * min(since, REID_REACH_S)
+            reach = 1.5 * max(old[2] - old[0], 0.02 * self._frame_w) + walk
+            if _centre_distance(old, new) <= reach:
                 return True
         return False
 

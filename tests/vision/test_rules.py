@@ -379,3 +379,15 @@ def test_people_who_overlap_in_a_crowd_after_hours_are_each_a_stranger() -> None
     timeline = frames(10, person(1, box=a)) + frames(30, person(1, box=a), person(3, box=inner))
     one = closed(run(timeline, wall0=wall0), ViolationKind.STRANGER)
     assert [e.track_id for e in one] == [1]
+
+
+def test_a_person_lost_for_longer_than_grace_and_found_nearby_raises_no_second_event() -> None:
+    # bare-headed for 3 s, then no box at all for 6 s (the tracker loses them), then back 60 px
+    # further on under a new id: the cooldown keeps it one event; someone far away is another
+    near = (160.0, 50.0, 220.0, 250.0)
+    far = (520.0, 50.0, 580.0, 250.0)
+    gone = [[] for _ in range(60)]
+    back = frames(30, person(1, "head_bare")) + gone + frames(30, person(2, "head_bare", box=near))
+    assert [e.track_id for e in closed(run(back), ViolationKind.NO_HAT)] == [1]
+    other = frames(30, person(1, "head_bare")) + gone + frames(30, person(2, "head_bare", box=far))
+    assert [e.track_id for e in closed(run(other), ViolationKind.NO_HAT)] == [1, 2]

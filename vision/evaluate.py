@@ -12,7 +12,8 @@ against the ground truth of ``sample_videos/*.json``. The match rule (``docs/eva
 - a truth that starts within ``cooldown_s`` of the previous truth of the same subject and kind
   is one the product must not report again: it is *ignored* (neither missed nor matched, and a
   prediction on it is no false alarm);
-- delay = (predicted start + ``min_duration_s``, the moment the event opens) − truth start.
+- delay = the moment the event was opened (emitted) − truth start; for records written before
+  the opening time was kept (no ``open_s``), predicted start + ``min_duration_s`` instead.
 
 Example::
 
@@ -58,11 +59,13 @@ class PredEvent:
     end_s: float
     boxes: tuple[tuple[float, float, float, float, float], ...]  # (ts, x1, y1, x2, y2)
     id: str = ""
+    open_s: float | None = None  # when the event was opened (None: not recorded)
 
     @classmethod
     def from_event(cls, e: ViolationEvent) -> PredEvent:
         end = e.ended_s if e.ended_s is not None else e.updated_s
-        return cls(e.kind, e.started_s, end, tuple(tuple(b) for b in e.track_boxes), e.id)  # type: ignore[misc]
+        boxes = tuple(tuple(b) for b in e.track_boxes)
+        return cls(e.kind, e.started_s, end, boxes, e.id, e.opened_s)  # type: ignore[arg-type]
 
     @classmethod
     def from_record(cls, r: dict[str, Any]) -> PredEvent:
@@ -70,7 +73,13 @@ class PredEvent:
             (float(b[0]), float(b[1]), float(b[2]), float(b[3]), float(b[4])) for b in r["track_boxes"]
         )
         end = r["end_s"] if r.get("end_s") is not None else r["start_s"]
-        return cls(ViolationKind(r["kind"]), float(r["start_s"]), float(end), boxes, str(r.get("id", "")))
+        opened = float(r["open_s"]) if r.get("open_s") is not None else None
+        kind, start = ViolationKind(r["kind"]), float(r["start_s"])
+        return cls(kind, start, float(end), boxes, str(r.get("id", "")), opened)
+
+    def opened_at(self, min_duration_s: float) -> float:
+        """When the event opened: recorded, or (older records) its start + ``min_duration_s``."""
+        return self.open_s if self.open_s is not None else self.start_s + min_duration_s
 
 
 @dataclass(slots=True)
@@ -249,7 +258,7 @@ def _match_kind(
             if score[i, j] > 0:
                 matched_p.add(i)
                 matched_t.add(j)
-                counts.delays.append(preds[i].start_s + min_duration_s - truths[j].start_s)
+                counts.delays.append(preds[i].opened_at(min_duration_s) - truths[j].start_s)
     counts.tp = len(matched_t)
     counts.fn = counts.truths - counts.tp
     for i in range(len(preds)):

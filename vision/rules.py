@@ -450,6 +450,7 @@ class RuleEngine:
             confidence=obs.confidence,
             xyxy=obs.subject_xyxy,
             phase=EventPhase.OPEN,
+            opened_s=ts,
             model_version=self.model_version,
             rule_version=self.rule_version,
         )

@@ -44,6 +44,7 @@ def event_record(event: ViolationEvent, base: Path | None = None) -> dict[str, A
         "start_s": round(event.started_s, 3),
         "start_wall": _iso(event.started_wall),
         "end_s": round(event.ended_s, 3) if event.ended_s is not None else None,
+        "open_s": round(event.opened_s, 3) if event.opened_s is not None else None,
         "confidence": round(event.confidence, 4),
         "clip": rel(event.clip_path),
         "snapshot": rel(event.snapshot_path),

@@ -70,6 +70,9 @@ class ViolationEvent:
     model_version: str = ""
     rule_version: str = ""
     started_wall: float | None = None  # unix time of the start, for live cameras
+    # When the event was opened (emitted with phase OPEN), seconds on the source's clock: the
+    # start is backdated to the first evidence, so ``opened_s - started_s`` >= ``min_duration``.
+    opened_s: float | None = None
     # Samples of the subject's box while the event held, ``(ts_s, x1, y1, x2, y2)`` every few
     # tenths of a second: event-level evaluation matches subjects by these (docs/evaluation.md).
     track_boxes: list[tuple[float, float, float, float, float]] = field(default_factory=list)

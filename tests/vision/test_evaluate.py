@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 import pytest
@@ -49,6 +50,16 @@ def test_exact_match_is_a_hit_with_delay_min_duration() -> None:
     assert (c.tp, c.fp, c.fn, c.duplicates) == (1, 0, 0, 0)
     assert c.mean_delay_s == pytest.approx(2.0)  # opens min_duration (2 s) after the start
     assert c.f1 == 1.0
+
+
+def test_delay_runs_to_the_recorded_opening_not_the_backdated_start() -> None:
+    late = dataclasses.replace(pred("no_hat", 2.0, 8.0), open_s=5.5)  # held back 1.5 s past min_duration
+    c = counts(doc([("no_hat", 1, 2.0, 8.0)]), [late])
+    assert c.tp == 1
+    assert c.mean_delay_s == pytest.approx(3.5)
+    record = {"kind": "no_hat", "start_s": 2.0, "end_s": 8.0, "open_s": 5.5, "track_boxes": [[2.0, *PERSON]]}
+    assert PredEvent.from_record(record).open_s == 5.5
+    assert PredEvent.from_record({**record, "open_s": None}).opened_at(2.0) == 4.0  # older files
 
 
 @pytest.mark.parametrize(

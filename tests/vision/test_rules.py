@@ -71,6 +71,7 @@ def test_no_hat_opens_after_min_duration_backdated_and_closes_after_grace() -> N
     opened = next(e for e in events if e.phase is EventPhase.OPEN)
     assert opened.started_s == pytest.approx(1.0)  # first bare frame, not the opening frame
     assert opened.updated_s == pytest.approx(3.0)  # opened once it lasted min_duration (2 s)
+    assert opened.opened_s == pytest.approx(3.0)
     assert opened.severity is Severity.ORANGE and opened.model_version == "m1"
     (done,) = closed(events, ViolationKind.NO_HAT)
     assert done.id == opened.id
@@ -366,6 +367,7 @@ def test_a_bare_head_seen_only_from_behind_opens_no_event_until_the_face_is_seen
     assert [(e.track_id, e.started_s) for e in events] == [(1, 0.0)]
     opened = [e for e in run(back + frames(10, person(1, "head_bare"))) if e.phase is EventPhase.OPEN]
     assert opened[0].updated_s == pytest.approx(4.0)  # the first frame with the face
+    assert opened[0].opened_s == pytest.approx(4.0)  # what the evaluator's delay runs to
 
 
 def test_people_who_overlap_in_a_crowd_after_hours_are_each_a_stranger() -> None:

@@ -30,6 +30,7 @@ def ev(phase: EventPhase, eid: str = "e1", media: Path | None = None) -> Violati
         model_version="m",
         rule_version="r",
         track_boxes=[(1.25, 1.0, 2.0, 3.0, 4.0)],
+        opened_s=2.25,
     )
 
 
@@ -44,6 +45,7 @@ def test_only_closed_events_are_written_once(tmp_path: Path) -> None:
     first = json.loads(lines[0])
     assert first["id"] == "e1" and first["kind"] == "smoking" and first["severity"] == "red"
     assert (first["start_s"], first["end_s"], first["track_id"]) == (1.25, 3.0, 4)
+    assert first["open_s"] == 2.25  # when it was opened; start_s is backdated to the first evidence
     assert first["clip"] == "c.mp4" and first["snapshot"] == "c.jpg"
     assert first["track_boxes"] == [[1.25, 1.0, 2.0, 3.0, 4.0]]
     assert read_events(tmp_path / "video" / "events.jsonl")[0]["clip"] == str(

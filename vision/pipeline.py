@@ -163,7 +163,9 @@ class CameraPipeline:
             subjects = self.tracker.update(detections, ts_s=frame.ts_s)
             if any(s.track.class_name in MOVING_CLASSES for s in subjects):
                 self._last_moving_s = frame.ts_s
-            if any(s.track.class_name in PEST_CLASSES for s in subjects):
+            if _has_class(detections, PEST_CLASSES):
+                # any pest box, even one whose track is not confirmed yet: the next look comes
+                # at the full rate, so the track is confirmed (and its event opens) sooner
                 self._last_pest_s = frame.ts_s
             events = self.rules.evaluate(frame.ts_s, subjects, frame.size_wh, wall)
             evidence = self.rules.evidence
@@ -198,6 +200,11 @@ class CameraPipeline:
     @property
     def detect_fraction(self) -> float:
         return self.motion.detect_fraction
+
+
+def _has_class(detections: sv.Detections, classes: frozenset[str]) -> bool:
+    names = detections.data.get("class_name") if detections.data else None
+    return names is not None and any(str(n) in classes for n in names)
 
 
 def process_batch(items: Sequence[tuple[CameraPipeline, Frame]]) -> list[ViolationEvent]:

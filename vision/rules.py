@@ -92,6 +92,8 @@ class Observation:
     subject_xyxy: BoxXYXY
     evidence_xyxy: BoxXYXY
     facing: bool = True  # the subject's face was seen on this frame (people); pests and bins: True
+    # The track's first confirmed frame: when and where its first detection was (``Track.spawned``)
+    spawned: tuple[float, BoxXYXY] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,7 +196,7 @@ def observe(
 
     def add(kind: ViolationKind, holds: bool, conf: float, evidence: BoxXYXY) -> None:
         if rules.params(kind).enabled:
-            out.append(Observation(kind, t.track_id, holds, conf, t.xyxy, evidence, facing))
+            out.append(Observation(kind, t.track_id, holds, conf, t.xyxy, evidence, facing, t.spawned))
 
     if t.class_name in SUBJECT_RULES:
         kind, holds = SUBJECT_RULES[t.class_name]
@@ -395,15 +397,20 @@ class RuleEngine:
             state.first_true_s = None
             state.last_false_s = ts
             return []
+        first_box = obs.subject_xyxy
         if state.first_true_s is None:
             state.first_true_s = ts
+            if obs.kind in MOVING_KINDS and obs.spawned is not None and obs.spawned[0] < ts:
+                # A pest is its own evidence: it was there on the detection that started its
+                # track, one look before the tracker confirmed it (no event for the look itself).
+                state.first_true_s, first_box = obs.spawned
         if 2 * sum(state.votes) <= len(state.votes):
             return []  # a stray frame: not the majority of recent observations
         if state.run_start_s is None:
             state.run_start_s = state.first_true_s
             state.run_confidence = 0.0
-            state.run_first_box, state.run_moved = obs.subject_xyxy, False
-            state.run_first_evidence = obs.evidence_xyxy
+            state.run_first_box, state.run_moved = first_box, False
+            state.run_first_evidence = first_box if obs.kind in MOVING_KINDS else obs.evidence_xyxy
             state.run_facing = False
         state.run_confidence = max(state.run_confidence, obs.confidence)
         state.run_moved = state.run_moved or _moved(state.run_first_box, obs.subject_xyxy)

@@ -64,6 +64,9 @@ FACE_CLASSES = frozenset({ObjectClass.FACE_MASK.value, ObjectClass.FACE_BARE.val
 # docs/evaluation.md, "Street clothes read as a work jacket".
 DOUBT_DECIDES = frozenset({ObjectClass.STREET_CLOTHES.value})
 HEAD_CLASSES = frozenset({ObjectClass.HEAD_HAT.value, ObjectClass.HEAD_BARE.value})
+# How far (in box sizes) the detection that started a track may lie from where the track is
+# confirmed and still be its start (``Track.spawned``): a rat runs about a body length in 0.2 s.
+SPAWN_REACH = 4.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,6 +143,12 @@ class CameraTracker:
             )
         self._ids: dict[tuple[str, int], int] = {}
         self._next_id = 1
+        # Detections that started a track not confirmed yet, per group: (ts, box). ByteTrack
+        # gives a new track its id on its second detection; the first is remembered here so the
+        # track can say when it was first seen (``Track.spawned``).
+        self._spawns: dict[str, list[tuple[float, BoxXYXY]]] = {g: [] for g in SUBJECT_GROUPS}
+        self._spawn_keep_s = lost_s
+        self._start = start
 
     def _camera_track_id(self, group: str, local_id: int) -> int:
         key = (group, local_id)
@@ -163,6 +172,7 @@ class CameraTracker:
                 subset.confidence = conf[mask].astype(np.float32)
             tracked = self._trackers[group].update(subset, timestamp=ts_s)
             tracks.extend(self._to_tracks(group, tracked, ts_s))
+            self._remember_spawns(group, tracked, ts_s)
         attributes = [
             (Attribute(str(n), _box(detections.xyxy[i]), float(conf[i])))
             for i, n in enumerate(names)
@@ -179,23 +189,56 @@ class CameraTracker:
         for i, local_id in enumerate(tracked.tracker_id):
             if int(local_id) < 0:
                 continue  # not confirmed yet
+            box = _box(tracked.xyxy[i])
+            new = (group, int(local_id)) not in self._ids
             out.append(
                 Track(
                     camera_id=self.camera_id,
                     track_id=self._camera_track_id(group, int(local_id)),
                     class_name=str(names[i]),
-                    xyxy=_box(tracked.xyxy[i]),
+                    xyxy=box,
                     confidence=float(conf[i]),
                     ts_s=ts_s,
+                    spawned=self._take_spawn(group, box, ts_s) if new else None,
                 )
             )
         return out
+
+    def _remember_spawns(self, group: str, tracked: sv.Detections, ts_s: float) -> None:
+        """Keep this frame's detections that started a track (no id yet) for a while."""
+        keep = [(t, b) for t, b in self._spawns[group] if ts_s - t <= self._spawn_keep_s]
+        if len(tracked) and tracked.tracker_id is not None:
+            conf = _confidence(tracked)
+            for i, local_id in enumerate(tracked.tracker_id):
+                if int(local_id) < 0 and conf[i] >= self._start[group]:
+                    keep.append((ts_s, _box(tracked.xyxy[i])))
+        self._spawns[group] = keep
+
+    def _take_spawn(self, group: str, box: BoxXYXY, ts_s: float) -> tuple[float, BoxXYXY] | None:
+        """The remembered start of a track confirmed now: the nearest earlier spawn of its group
+        (ByteTrack matched the two; the nearest is the one unless two pests spawned side by side)."""
+        earlier = [(t, b) for t, b in self._spawns[group] if t < ts_s]
+        if not earlier:
+            return None
+        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
+
+        def distance(spawn: tuple[float, BoxXYXY]) -> float:
+            b = spawn[1]
+            return float(np.hypot((b[0] + b[2]) / 2 - cx, (b[1] + b[3]) / 2 - cy))
+
+        best = min(earlier, key=distance)
+        size = max(box[2] - box[0], box[3] - box[1], best[1][2] - best[1][0], best[1][3] - best[1][1])
+        if distance(best) > SPAWN_REACH * size:
+            return None  # a detection elsewhere that never became a track
+        self._spawns[group].remove(best)
+        return best
 
     def reset(self) -> None:
         """Forget every track (a new video, or the camera moved); ids keep counting up."""
         for tracker in self._trackers.values():
             tracker.tracks = []
             tracker._last_timestamp = None  # keep the local counter: old ids must not come back
+        self._spawns = {g: [] for g in SUBJECT_GROUPS}
 
 
 ATTRIBUTE_NAMES = frozenset(c.value for c in ATTRIBUTE_PLACES)

@@ -42,6 +42,9 @@ class Track:
     xyxy: tuple[float, float, float, float]
     confidence: float
     ts_s: float
+    # On a track's first confirmed frame only: when and where the detection that started it was
+    # seen (ByteTrack confirms a track on its second detection, one detector look later).
+    spawned: tuple[float, tuple[float, float, float, float]] | None = None
 
 
 class EventPhase(StrEnum):

@@ -339,3 +339,21 @@ def test_resolution_change_midstream(tmp_path: Path) -> None:
     both.write_bytes(b"".join(parts))
     with pytest.raises(VideoError, match=r"both\.h264: frame 10 is 160x120, expected 320x240"):
         analyze(both, tmp_path / "out", ColourDetector())
+
+
+def test_a_pest_first_seen_on_a_calm_camera_is_looked_at_again_at_the_full_rate(tmp_path: Path) -> None:
+    # an empty room, then a rat from 3 s: the look that first finds it (its track is not
+    # confirmed yet) already switches the camera to 5 looks a second, so the tracker confirms it
+    # 0.2 s later instead of one calm interval (0.4 s)
+    pipe = CameraPipeline(CameraSetup("c", tmp_path, fps=15), ColourDetector(), JsonlSink(tmp_path))
+    looks = []
+    for i in range(5 * 15):
+        draw = _rat(i - 45) if i >= 45 else []
+        before = pipe.motion.frames_detected
+        pipe.process(Frame("c", i / 15, draw_frame(draw), i))
+        if pipe.motion.frames_detected > before:
+            looks.append(i / 15)
+    pipe.close()
+    after = [t for t in looks if t >= 3.0]
+    assert after[1] - after[0] == pytest.approx(0.2)
+    assert [e.kind.value for e in pipe.closed] == ["rodent"]

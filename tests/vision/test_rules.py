@@ -393,3 +393,27 @@ def test_a_person_lost_for_longer_than_grace_and_found_nearby_raises_no_second_e
     assert [e.track_id for e in closed(run(back), ViolationKind.NO_HAT)] == [1]
     other = frames(30, person(1, "head_bare")) + gone + frames(30, person(2, "head_bare", box=far))
     assert [e.track_id for e in closed(run(other), ViolationKind.NO_HAT)] == [1, 2]
+
+
+def test_a_pest_run_starts_at_the_detection_that_started_its_track() -> None:
+    # the tracker confirms the rat at 1.0 s; it was first detected one look earlier (0.6 s, 8 px
+    # to the left): the run starts there, so the event opens min_duration after 0.6 s, not 1.0 s
+    rats = frames(20, thing(5, "rat"))
+    spawn = (0.6, (292.0, 300.0, 312.0, 310.0))
+    first = TrackedSubject(dataclasses.replace(rats[0][0].track, spawned=spawn))
+    timeline = [[] for _ in range(10)] + [[first]] + rats[1:]
+    events = run(timeline)
+    opened = next(e for e in events if e.phase is EventPhase.OPEN)
+    assert opened.started_s == pytest.approx(0.6)
+    assert opened.opened_s == pytest.approx(1.1)  # 0.6 + min_duration 0.5 (the frame counts)
+    without = run([[] for _ in range(10)] + rats)
+    assert next(e for e in without if e.phase is EventPhase.OPEN).opened_s == pytest.approx(1.5)
+    # a person's condition is not known on a frame the rules never saw: no backdating there
+    bare = person(1, "head_bare")
+    person_spawned = TrackedSubject(dataclasses.replace(bare.track, spawned=spawn), bare.attributes)
+    e = next(
+        e
+        for e in run([[] for _ in range(10)] + [[person_spawned]] + frames(30, bare))
+        if e.phase is EventPhase.OPEN
+    )
+    assert e.started_s == pytest.approx(1.0)

@@ -188,3 +188,23 @@ def test_a_cigarette_held_low_goes_to_the_smoker_whose_box_a_counter_cuts() -> N
     cigarette = [Attribute("cigarette", (191.0, 221.0, 206.0, 226.0), 0.6)]  # 81 % down the smoker
     out = {s.track.track_id: s.attribute_names for s in associate([smoker, neighbour], cigarette)}
     assert out == {1: frozenset({"cigarette"}), 2: frozenset()}
+
+
+def test_a_confirmed_track_says_where_and_when_its_first_detection_was() -> None:
+    # ByteTrack confirms a track on its second detection; the first one is not lost for the rules
+    tracker = CameraTracker("cam", frame_rate=15)
+    rat = [("rat", (100.0 + 12 * i, 300.0, 125.0 + 12 * i, 312.0), 0.7) for i in range(3)]
+    assert tracker.update(dets([rat[0]]), ts_s=0.0) == []  # seen, not confirmed yet
+    (first,) = tracker.update(dets([rat[1]]), ts_s=0.2)
+    assert first.track.spawned == (0.0, rat[0][1])
+    (later,) = tracker.update(dets([rat[2]]), ts_s=0.4)
+    assert later.track.track_id == first.track.track_id and later.track.spawned is None
+
+
+def test_a_detection_far_away_is_not_taken_for_a_new_tracks_start() -> None:
+    tracker = CameraTracker("cam", frame_rate=15)
+    tracker.update(dets([("cockroach", (10.0, 10.0, 20.0, 16.0), 0.6)]), ts_s=0.0)  # never seen again
+    near = ("cockroach", (400.0, 300.0, 410.0, 306.0), 0.6)
+    tracker.update(dets([near]), ts_s=0.2)
+    (confirmed,) = tracker.update(dets([near]), ts_s=0.4)
+    assert confirmed.track.spawned == (0.2, near[1])  # its own first detection, not the stray one

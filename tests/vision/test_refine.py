@@ -229,3 +229,26 @@ def test_detector_map_scores_perfect_and_shifted_boxes(tmp_path: Path) -> None:
     assert perfect.map50 > 0.99 and perfect.map50_95 > 0.99 and perfect.images == 4
     shifted = detector_map(_Truth(0.6), images)  # IoU 0.25 with its truth: no match at 0.5
     assert shifted.map50 < 0.01
+
+
+def test_the_int8_two_stage_profile_is_the_shipped_one_with_int8_full_frame_weights() -> None:
+    # kitchen-yolo11n-2stage-int8.yaml must not drift from the profile it copies: same classes,
+    # thresholds and crop stage; only the full-frame OpenVINO weights differ (and they load)
+    models = Path(__file__).resolve().parents[2] / "models"
+    fp32 = read_profile(models / "kitchen-yolo11n-2stage.yaml")
+    int8 = read_profile(models / "kitchen-yolo11n-2stage-int8.yaml")
+    same = (
+        "class_names",
+        "class_to_kind",
+        "default_confidence",
+        "confidence",
+        "nms_iou",
+        "input_size",
+        "refine",
+    )
+    assert {k: getattr(int8, k) for k in same} == {k: getattr(fp32, k) for k in same}
+    assert "int8" in str(int8.weights["openvino"]) and int8.weights["openvino"] != fp32.weights["openvino"]
+    detector, _ = load_detector(models / "kitchen-yolo11n-2stage-int8.yaml", threads=1)
+    assert isinstance(detector, RefinedDetector)
+    (dets,) = detector.detect([np.zeros((360, 640, 3), dtype=np.uint8)])
+    assert len(dets) == 0  # a black frame: nothing found, but the INT8 network really ran

@@ -33,6 +33,7 @@ def test_analyze_writes_events_and_keeps_going_after_a_bad_file(tmp_path: Path) 
     assert "open_bin" in result.output and "violation events" in result.output
     for r in lines:
         assert_browser_clip(tmp_path / "out" / CLIP.stem / r["clip"])
+        assert r["start_s"] < r["open_s"] <= r["end_s"] + 1e-6  # raised after its backdated start
 
 
 def test_missing_profile_is_a_clear_error(tmp_path: Path) -> None:

@@ -30,11 +30,11 @@ from typing import Any
 import numpy as np
 from scipy.optimize import linear_sum_assignment
 
+from vision.geometry import BoxXYXY, iou
 from vision.kinds import VISUAL_KINDS, ObjectClass, ViolationKind
 from vision.rule_config import CameraRules
 from vision.types import ViolationEvent
 
-BoxXYXY = tuple[float, float, float, float]
 MIN_IOU = 0.3
 SUBJECT_CLASS: dict[ViolationKind, tuple[str, ...]] = {
     ViolationKind.RODENT: (ObjectClass.RAT.value,),
@@ -144,14 +144,6 @@ class EvalReport:
     def negative_false_alarms_per_hour(self) -> float | None:
         fp = sum(c.false_alarms for c in self.clips if c.hard_negative)
         return fp / self.negative_hours if self.negative_hours else None
-
-
-def iou(a: BoxXYXY, b: BoxXYXY) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def truth_events(doc: dict[str, Any], rules: CameraRules | None = None) -> list[TruthEvent]:

@@ -34,12 +34,11 @@ from datetime import datetime
 
 import numpy as np
 
+from vision.geometry import BoxXYXY, centre_distance, contained, iou, point_in_polygon
 from vision.kinds import ObjectClass, ViolationKind
 from vision.rule_config import CameraRules, Zone
 from vision.tracking import FACE_CLASSES, TrackedSubject
 from vision.types import EventPhase, ViolationEvent
-
-BoxXYXY = tuple[float, float, float, float]
 
 # attribute class present -> (kind, holds?)
 ATTRIBUTE_RULES: dict[str, tuple[ViolationKind, bool]] = {
@@ -139,41 +138,9 @@ def _moved(first: BoxXYXY | None, now: BoxXYXY) -> bool:
     return float(np.hypot(dx, dy)) >= max(3.0, size / 3)
 
 
-def _centre_distance(a: BoxXYXY, b: BoxXYXY) -> float:
-    return float(np.hypot((a[0] + a[2] - b[0] - b[2]) / 2, (a[1] + a[3] - b[1] - b[3]) / 2))
-
-
-def _iou(a: BoxXYXY, b: BoxXYXY) -> float:
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
-def _contained(a: BoxXYXY, b: BoxXYXY) -> float:
-    """Share of the smaller box that lies inside the larger one."""
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
-    return ix * iy / smaller if smaller > 0 else 0.0
-
-
 def rule_version(rules: CameraRules) -> str:
     """A short stable hash of the camera's rule configuration, stored on every event."""
     return "rules-" + hashlib.sha1(rules.model_dump_json().encode()).hexdigest()[:10]
-
-
-def point_in_polygon(x: float, y: float, polygon: Sequence[tuple[float, float]]) -> bool:
-    """Ray casting; points on an edge may fall either way (zones are drawn with margin)."""
-    inside = False
-    n = len(polygon)
-    for i in range(n):
-        x1, y1 = polygon[i]
-        x2, y2 = polygon[(i + 1) % n]
-        if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / (y2 - y1) + x1:
-            inside = not inside
-    return inside
 
 
 def feet_in_zone(box: BoxXYXY, frame_wh: tuple[int, int], zones: Sequence[Zone]) -> bool:
@@ -383,9 +350,8 @@ class RuleEngine:
             old, new, appeared = s.last_evidence, obs.evidence_xyxy, gap
             if mine is not None and mine_start is not None and mine.run_first_evidence is not None:
                 new, appeared = mine.run_first_evidence, max(0.0, mine_start - s.last_true_s)
-            d = _centre_distance(old, new)
-            reach = 1.5 * max(old[2] - old[0], 0.02 * self._frame_w) + REACH_SPEED * self._frame_w * appeared
-            if d <= reach and d < best_d:
+            d = centre_distance(old, new)
+            if d <= self._reach(old, appeared) and d < best_d:
                 best, best_d = key, d
         return best
 
@@ -483,11 +449,11 @@ class RuleEngine:
                 continue
             old = s.last_evidence
             if obs.kind in WHOLE_PERSON_KINDS:
-                if _contained(old, new) >= CONTAINED:
+                if contained(old, new) >= CONTAINED:
                     return True
                 continue
             size = max(old[2] - old[0], old[3] - old[1], new[2] - new[0], new[3] - new[1])
-            if _iou(old, new) >= 0.3 or _centre_distance(old, new) <= 0.5 * size:
+            if iou(old, new) >= 0.3 or centre_distance(old, new) <= 0.5 * size:
                 return True
         return False
 
@@ -512,11 +478,14 @@ class RuleEngine:
             if since < 0 or ts - s.last_end_s > cooldown_s:
                 continue
             old = s.last_evidence
-            walk = REACH_SPEED * self._frame_w * min(since, REID_REACH_S)
-            reach = 1.5 * max(old[2] - old[0], 0.02 * self._frame_w) + walk
-            if _centre_distance(old, new) <= reach:
+            if centre_distance(old, new) <= self._reach(old, min(since, REID_REACH_S)):
                 return True
         return False
+
+    def _reach(self, old: BoxXYXY, seconds: float) -> float:
+        """How far from its deciding box ``old`` a subject may turn up ``seconds`` later and
+        still be the same one: 1.5 box widths, plus ``REACH_SPEED`` frame widths per second."""
+        return 1.5 * max(old[2] - old[0], 0.02 * self._frame_w) + REACH_SPEED * self._frame_w * seconds
 
     def _extend(self, ts: float, obs: Observation, state: _State) -> list[ViolationEvent]:
         event = state.event

@@ -29,10 +29,9 @@ import numpy.typing as npt
 import supervision as sv
 from trackers import ByteTrackTracker, GIoU
 
+from vision.geometry import BoxXYXY, centre_distance, share_inside
 from vision.kinds import ObjectClass
 from vision.types import Track
-
-BoxXYXY = tuple[float, float, float, float]
 
 # Subject groups: classes tracked together by one ByteTrack.
 SUBJECT_GROUPS: dict[str, tuple[ObjectClass, ...]] = {
@@ -220,15 +219,9 @@ class CameraTracker:
         earlier = [(t, b) for t, b in self._spawns[group] if t < ts_s]
         if not earlier:
             return None
-        cx, cy = (box[0] + box[2]) / 2, (box[1] + box[3]) / 2
-
-        def distance(spawn: tuple[float, BoxXYXY]) -> float:
-            b = spawn[1]
-            return float(np.hypot((b[0] + b[2]) / 2 - cx, (b[1] + b[3]) / 2 - cy))
-
-        best = min(earlier, key=distance)
+        best = min(earlier, key=lambda spawn: centre_distance(spawn[1], box))
         size = max(box[2] - box[0], box[3] - box[1], best[1][2] - best[1][0], best[1][3] - best[1][1])
-        if distance(best) > SPAWN_REACH * size:
+        if centre_distance(best[1], box) > SPAWN_REACH * size:
             return None  # a detection elsewhere that never became a track
         self._spawns[group].remove(best)
         return best
@@ -262,7 +255,8 @@ def keep_outermost(
     for i in order:
         box = (float(xyxy[i][0]), float(xyxy[i][1]), float(xyxy[i][2]), float(xyxy[i][3]))
         weaker_inside = (
-            _inside(box, _box(xyxy[k])) >= inside and confidence[i] < confidence[k] - margin for k in kept
+            share_inside(box, _box(xyxy[k])) >= inside and confidence[i] < confidence[k] - margin
+            for k in kept
         )
         if any(weaker_inside):
             keep[i] = False
@@ -290,18 +284,10 @@ def _fit(attr: Attribute, person: BoxXYXY) -> float:
     rel_y = (cy - py1) / ph
     if not (px1 - margin * pw <= cx <= px2 + margin * pw) or not (top <= rel_y <= bottom):
         return 0.0
-    inside = _inside(attr.xyxy, person)
+    inside = share_inside(attr.xyxy, person)
     centred = 1.0 - min(1.0, abs(cx - (px1 + px2) / 2) / pw)
     height = 1.0 - min(1.0, abs(rel_y - usual) / 0.3)
     return 0.1 + 0.3 * inside + 0.3 * centred + 0.3 * height
-
-
-def _inside(inner: BoxXYXY, outer: BoxXYXY) -> float:
-    """Fraction of ``inner``'s area that lies in ``outer``."""
-    ix = max(0.0, min(inner[2], outer[2]) - max(inner[0], outer[0]))
-    iy = max(0.0, min(inner[3], outer[3]) - max(inner[1], outer[1]))
-    area = max((inner[2] - inner[0]) * (inner[3] - inner[1]), 1e-6)
-    return ix * iy / area
 
 
 def _greedy(
@@ -342,7 +328,7 @@ def associate(tracks: Sequence[Track], attributes: Sequence[Attribute]) -> list[
     by_head: list[tuple[float, int, int]] = []
     for ai in faces:
         for head_box, pi in head_owner:
-            inside = _inside(attributes[ai].xyxy, head_box)
+            inside = share_inside(attributes[ai].xyxy, head_box)
             if inside >= 0.5:
                 by_head.append((1.0 + inside, ai, pi))
     _greedy(by_head, attributes, taken_slot, given, taken_attr)

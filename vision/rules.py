@@ -13,7 +13,8 @@ frame where the condition held), the open event and the cooldown. The timing fol
   for ``grace_s`` (``ended_s`` is the last frame where it held);
 - no second event for the same subject and kind opens within ``cooldown_s`` of the last one's end.
 
-A condition that cannot be seen (no head box: hat unknown) is not an observation at all.
+What holds on one frame is ``vision.observe``'s job; a condition that cannot be seen (no head
+box: hat unknown) is not an observation at all.
 
 Example::
 
@@ -34,28 +35,13 @@ from datetime import datetime
 
 import numpy as np
 
-from vision.geometry import BoxXYXY, centre_distance, contained, iou, point_in_polygon
-from vision.kinds import ObjectClass, ViolationKind
-from vision.rule_config import CameraRules, Zone
-from vision.tracking import FACE_CLASSES, TrackedSubject
+from vision.geometry import BoxXYXY, centre_distance, contained, iou
+from vision.kinds import ViolationKind
+from vision.observe import Observation, observe
+from vision.rule_config import CameraRules
+from vision.tracking import TrackedSubject
 from vision.types import EventPhase, ViolationEvent
 
-# attribute class present -> (kind, holds?)
-ATTRIBUTE_RULES: dict[str, tuple[ViolationKind, bool]] = {
-    ObjectClass.HEAD_BARE.value: (ViolationKind.NO_HAT, True),
-    ObjectClass.HEAD_HAT.value: (ViolationKind.NO_HAT, False),
-    ObjectClass.FACE_BARE.value: (ViolationKind.NO_MASK, True),
-    ObjectClass.FACE_MASK.value: (ViolationKind.NO_MASK, False),
-    ObjectClass.STREET_CLOTHES.value: (ViolationKind.NO_UNIFORM, True),
-    ObjectClass.UNIFORM.value: (ViolationKind.NO_UNIFORM, False),
-}
-# subject class -> (kind, holds?)
-SUBJECT_RULES: dict[str, tuple[ViolationKind, bool]] = {
-    ObjectClass.RAT.value: (ViolationKind.RODENT, True),
-    ObjectClass.COCKROACH.value: (ViolationKind.COCKROACH, True),
-    ObjectClass.BIN_OPEN.value: (ViolationKind.OPEN_BIN, True),
-    ObjectClass.BIN_CLOSED.value: (ViolationKind.OPEN_BIN, False),
-}
 # pests must move during their run to raise an event (a stain or a nail does not)
 MOVING_KINDS = frozenset({ViolationKind.RODENT, ViolationKind.COCKROACH})
 # How far (frame widths per second since the old run's subject was last seen) a lost subject may
@@ -73,26 +59,6 @@ NEEDS_FACE = frozenset({ViolationKind.NO_HAT})
 # a second box on one person lies (almost) inside the first, two people in a crowd only overlap.
 WHOLE_PERSON_KINDS = frozenset({ViolationKind.STRANGER})
 CONTAINED = 0.85
-# objects whose mere presence on a visible person is the violation
-HELD_OBJECT_RULES: dict[str, ViolationKind] = {
-    ObjectClass.CIGARETTE.value: ViolationKind.SMOKING,
-    ObjectClass.PHONE.value: ViolationKind.PHONE,
-}
-
-
-@dataclass(frozen=True, slots=True)
-class Observation:
-    """Whether a kind's condition holds for one subject on one frame, and the boxes showing it."""
-
-    kind: ViolationKind
-    track_id: int
-    holds: bool
-    confidence: float
-    subject_xyxy: BoxXYXY
-    evidence_xyxy: BoxXYXY
-    facing: bool = True  # the subject's face was seen on this frame (people); pests and bins: True
-    # The track's first confirmed frame: when and where its first detection was (``Track.spawned``)
-    spawned: tuple[float, BoxXYXY] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -141,47 +107,6 @@ def _moved(first: BoxXYXY | None, now: BoxXYXY) -> bool:
 def rule_version(rules: CameraRules) -> str:
     """A short stable hash of the camera's rule configuration, stored on every event."""
     return "rules-" + hashlib.sha1(rules.model_dump_json().encode()).hexdigest()[:10]
-
-
-def feet_in_zone(box: BoxXYXY, frame_wh: tuple[int, int], zones: Sequence[Zone]) -> bool:
-    """Whether the bottom-centre of a person box (where the feet are) is in a restricted zone."""
-    w, h = frame_wh
-    fx, fy = (box[0] + box[2]) / 2 / w, box[3] / h
-    return any(z.restricted and point_in_polygon(fx, fy, z.polygon) for z in zones)
-
-
-def observe(
-    subject: TrackedSubject, rules: CameraRules, frame_wh: tuple[int, int], wall: datetime | None
-) -> list[Observation]:
-    """Every condition that can be judged on this subject in this frame (unknowns are left out)."""
-    t = subject.track
-    out: list[Observation] = []
-
-    facing = t.class_name != ObjectClass.PERSON.value or any(
-        a.class_name in FACE_CLASSES for a in subject.attributes
-    )
-
-    def add(kind: ViolationKind, holds: bool, conf: float, evidence: BoxXYXY) -> None:
-        if rules.params(kind).enabled:
-            out.append(Observation(kind, t.track_id, holds, conf, t.xyxy, evidence, facing, t.spawned))
-
-    if t.class_name in SUBJECT_RULES:
-        kind, holds = SUBJECT_RULES[t.class_name]
-        add(kind, holds, t.confidence, t.xyxy)
-        return out
-    if t.class_name != ObjectClass.PERSON.value:
-        return out
-    for attr in subject.attributes:
-        if attr.class_name in ATTRIBUTE_RULES:
-            kind, holds = ATTRIBUTE_RULES[attr.class_name]
-            add(kind, holds, attr.confidence, attr.xyxy)
-    for cls, kind in HELD_OBJECT_RULES.items():
-        held = subject.attribute(cls)
-        add(kind, held is not None, held.confidence if held else t.confidence, held.xyxy if held else t.xyxy)
-    off_hours = wall is not None and not rules.working_hours.contains(wall.time())
-    stranger = off_hours or feet_in_zone(t.xyxy, frame_wh, rules.zones)
-    add(ViolationKind.STRANGER, stranger, t.confidence, t.xyxy)
-    return out
 
 
 class RuleEngine:

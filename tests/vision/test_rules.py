@@ -7,9 +7,11 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
+from vision.geometry import point_in_polygon
 from vision.kinds import Severity, ViolationKind
+from vision.observe import feet_in_zone
 from vision.rule_config import CameraRules, RuleParams, WorkingHours, Zone
-from vision.rules import RuleEngine, feet_in_zone, point_in_polygon
+from vision.rules import RuleEngine
 from vision.tracking import Attribute, TrackedSubject
 from vision.types import EventPhase, Track, ViolationEvent
 

@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from vision.kinds import CLASS_NAMES, DEFAULT_SEVERITY, ObjectClass, ViolationKind
+from vision.observe import feet_in_zone
 from vision.rule_config import CameraRules
-from vision.rules import feet_in_zone
 from vision.synth.render import GTObject
 from vision.synth.scenario import Scenario
 

@@ -6,7 +6,10 @@ against the ground truth of ``sample_videos/*.json``. The match rule (``docs/eva
 - a prediction and a truth match when they have the same kind, their time spans overlap, and the
   predicted subject's boxes (sampled during the event) have a mean IoU of at least 0.3 with the
   truth subject's boxes at the same times, over the overlap;
-- matching is one-to-one (Hungarian on the IoU); one prediction matches at most one truth;
+- matching is one-to-one (Hungarian): the assignment with the most matches; among those, the
+  earliest-opened predictions (an incident reported twice was first learnt of at the first
+  report: the later one is the duplicate), then the highest IoU; one prediction matches at most
+  one truth;
 - an unmatched prediction that would have matched an already-matched truth is a *duplicate*
   (it also counts as a false positive);
 - a truth that starts within ``cooldown_s`` of the previous truth of the same subject and kind
@@ -14,6 +17,9 @@ against the ground truth of ``sample_videos/*.json``. The match rule (``docs/eva
   prediction on it is no false alarm);
 - delay = the moment the event was opened (emitted) − truth start; for records written before
   the opening time was kept (no ``open_s``), predicted start + ``min_duration_s`` instead.
+
+Every truth and prediction also gets an ``Outcome`` (hit, miss, false alarm, duplicate,
+ignored), so ``brightkitchen eval --details`` can say which incidents went wrong.
 
 Example::
 
@@ -36,6 +42,7 @@ from vision.rule_config import CameraRules
 from vision.types import ViolationEvent
 
 MIN_IOU = 0.3
+UNMATCHED = 1e6  # cost of a pair that cannot match: fewer matches never pay for earlier ones
 SUBJECT_CLASS: dict[ViolationKind, tuple[str, ...]] = {
     ViolationKind.RODENT: (ObjectClass.RAT.value,),
     ViolationKind.COCKROACH: (ObjectClass.COCKROACH.value,),
@@ -82,6 +89,71 @@ class PredEvent:
         return self.open_s if self.open_s is not None else self.start_s + min_duration_s
 
 
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """What became of one truth or one prediction of a clip (``verdict``: hit, miss, false,
+    duplicate, ignored); ``delay_s``, ``iou`` and the delay aim (``min_duration_s`` + 1 s) for hits."""
+
+    clip: str
+    kind: ViolationKind
+    verdict: str
+    truth: TruthEvent | None = None
+    pred: PredEvent | None = None
+    delay_s: float | None = None
+    iou: float | None = None
+    aim_s: float | None = None
+
+    @property
+    def start_s(self) -> float:
+        """When the incident began: the truth's start, else the event's."""
+        return self.truth.start_s if self.truth is not None else self.pred.start_s if self.pred else 0.0
+
+    @property
+    def late(self) -> bool:
+        """A hit opened later than its delay aim."""
+        return self.delay_s is not None and self.aim_s is not None and self.delay_s > self.aim_s + 1e-9
+
+    def describe(self) -> str:
+        """One line for a person: the clip, the kind, the verdict, the times."""
+        verdict = "late hit" if self.verdict == "hit" and self.late else self.verdict
+        parts = [f"{self.clip}  {self.kind.value}  {verdict}"]
+        if self.truth is not None:
+            t = self.truth
+            parts.append(f"truth {t.start_s:.2f}-{t.end_s:.2f} s (subject {t.track_id})")
+        if self.pred is not None:
+            p = self.pred
+            opened = f", opened {p.open_s:.2f}" if p.open_s is not None else ""
+            parts.append(
+                f"event {p.start_s:.2f}-{p.end_s:.2f} s{opened}" + (f" [{p.id[:8]}]" if p.id else "")
+            )
+        if self.delay_s is not None:
+            aim = f" (aim {self.aim_s:.1f})" if self.aim_s is not None else ""
+            parts.append(f"delay {self.delay_s:+.2f} s{aim}, IoU {self.iou:.2f}")
+        return "  ".join(parts)
+
+    def as_json(self) -> dict[str, Any]:
+        def span(e: TruthEvent | PredEvent | None) -> dict[str, Any] | None:
+            if e is None:
+                return None
+            out: dict[str, Any] = {"start_s": round(e.start_s, 3), "end_s": round(e.end_s, 3)}
+            if isinstance(e, TruthEvent):
+                out["track_id"] = e.track_id
+            else:
+                out |= {"id": e.id, "open_s": e.open_s}
+            return out
+
+        return {
+            "clip": self.clip,
+            "kind": self.kind.value,
+            "verdict": self.verdict,
+            "late": self.late,
+            "truth": span(self.truth),
+            "event": span(self.pred),
+            "delay_s": None if self.delay_s is None else round(self.delay_s, 3),
+            "iou": None if self.iou is None else round(self.iou, 3),
+        }
+
+
 @dataclass(slots=True)
 class KindCounts:
     truths: int = 0
@@ -92,11 +164,13 @@ class KindCounts:
     duplicates: int = 0
     ignored: int = 0
     delays: list[float] = field(default_factory=list)
+    outcomes: list[Outcome] = field(default_factory=list)
 
     def add(self, other: KindCounts) -> None:
         for name in ("truths", "preds", "tp", "fp", "fn", "duplicates", "ignored"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.delays.extend(other.delays)
+        self.outcomes.extend(other.outcomes)
 
     @property
     def precision(self) -> float:
@@ -226,13 +300,19 @@ def evaluate_clip(
     for kind in VISUAL_KINDS:
         t_k = [t for t in truths if t.kind == kind]
         p_k = [p for p in preds if p.kind == kind]
-        per_kind[kind] = _match_kind(t_k, p_k, gt, rules.params(kind).min_duration_s)
+        per_kind[kind] = _match_kind(kind, t_k, p_k, gt, rules.params(kind).min_duration_s, clip=name)
     negative = hard_negative if hard_negative is not None else not doc["events"]
     return ClipEval(name, float(doc["video"]["duration_s"]), per_kind, negative)
 
 
 def _match_kind(
-    truths: Sequence[TruthEvent], preds: Sequence[PredEvent], gt: SubjectBoxes, min_duration_s: float
+    kind: ViolationKind,
+    truths: Sequence[TruthEvent],
+    preds: Sequence[PredEvent],
+    gt: SubjectBoxes,
+    min_duration_s: float,
+    *,
+    clip: str = "",
 ) -> KindCounts:
     counts = KindCounts(truths=sum(not t.ignored for t in truths), preds=len(preds))
     score = np.zeros((len(preds), len(truths)))
@@ -244,26 +324,53 @@ def _match_kind(
     matched_t: set[int] = set()
     counted = [j for j, t in enumerate(truths) if not t.ignored]
     if preds and counted:
-        rows, cols = linear_sum_assignment(-score[:, counted])
+        # Most matches first; then the earliest openings (with more predictions than truths,
+        # which of them is left out: the later report of an incident is its duplicate; a full
+        # assignment's total delay is the same whichever pairs it takes); then the IoU.
+        opened = np.array([p.opened_at(min_duration_s) for p in preds])
+        sub = score[:, counted]
+        cost = np.where(sub > 0, 0.0, UNMATCHED) + opened[:, None] - 1e-3 * sub
+        rows, cols = linear_sum_assignment(cost)
         for i, c in zip(rows, cols, strict=True):
             j = counted[c]
             if score[i, j] > 0:
                 matched_p.add(i)
                 matched_t.add(j)
-                counts.delays.append(preds[i].opened_at(min_duration_s) - truths[j].start_s)
+                delay = preds[i].opened_at(min_duration_s) - truths[j].start_s
+                counts.delays.append(delay)
+                counts.outcomes.append(
+                    Outcome(
+                        clip,
+                        kind,
+                        "hit",
+                        truths[j],
+                        preds[i],
+                        delay,
+                        float(score[i, j]),
+                        min_duration_s + 1.0,
+                    )
+                )
     counts.tp = len(matched_t)
     counts.fn = counts.truths - counts.tp
+    counts.outcomes.extend(
+        Outcome(clip, kind, "miss", truth=truths[j]) for j in counted if j not in matched_t
+    )
     for i in range(len(preds)):
         if i in matched_p:
             continue
         hits = [j for j in range(len(truths)) if score[i, j] > 0]
         if hits and all(truths[j].ignored for j in hits):
             counts.ignored += 1
+            verdict = "ignored"
         elif any(j in matched_t for j in hits):
             counts.duplicates += 1
             counts.fp += 1
+            verdict = "duplicate"
         else:
             counts.fp += 1
+            verdict = "false"
+        twin = next((truths[j] for j in hits if j in matched_t), truths[hits[0]] if hits else None)
+        counts.outcomes.append(Outcome(clip, kind, verdict, truth=twin, pred=preds[i]))
     return counts
 
 

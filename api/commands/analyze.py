@@ -226,6 +226,9 @@ def evaluate(
     out: Path = typer.Option(Path("out/eval"), help="where events, clips and snapshots go"),  # noqa: B008
     json_out: Path | None = typer.Option(None, "--json", help="also write the metrics as JSON"),  # noqa: B008
     threads: int | None = typer.Option(None, min=1, help=THREADS_HELP),
+    details: bool = typer.Option(
+        False, "--details", help="also list each miss, false alarm, duplicate and late hit, one line each"
+    ),
 ) -> None:
     """Run the pipeline on clips with ground truth and print event-level metrics."""
     import av.logging
@@ -254,10 +257,20 @@ def evaluate(
             docs[clip] = doc
     report = eval_report(results, docs)
     print_report(report, results)
+    if details:
+        print_details(report)
     if json_out is not None:
         json_out.write_text(json.dumps(report_json(report), indent=2) + "\n", encoding="utf-8")
     if failed:
         raise typer.Exit(code=1)
+
+
+def print_details(report: EvalReport) -> None:
+    """What went wrong, incident by incident (the hits within their delay aim are left out)."""
+    wrong = [o for o in report.overall.outcomes if o.verdict in ("miss", "false", "duplicate") or o.late]
+    typer.echo(f"{len(wrong)} incident(s) to look at (misses, false alarms, duplicates, late hits):")
+    for o in sorted(wrong, key=lambda o: (o.clip, o.kind.value, o.start_s)):
+        typer.echo(f"  {o.describe()}")
 
 
 def report_json(report: EvalReport) -> dict[str, Any]:
@@ -282,6 +295,7 @@ def report_json(report: EvalReport) -> dict[str, Any]:
         "overall": counts(report.overall),
         "false_alarms_per_hour": report.false_alarms_per_hour,
         "hard_negative_false_alarms_per_hour": report.negative_false_alarms_per_hour,
+        "outcomes": [o.as_json() for o in report.overall.outcomes],
     }
 
 

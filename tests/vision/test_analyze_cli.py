@@ -53,6 +53,42 @@ def test_eval_prints_the_table_and_writes_json(tmp_path: Path) -> None:
     assert data["per_kind"]["cockroach"]["tp"] == 2 and data["overall"]["duplicates"] == 0
 
 
+def test_eval_details_name_each_incident_that_went_wrong(tmp_path: Path) -> None:
+    # the truth says the second cockroach was there 6 s earlier than the clip shows it: the
+    # oracle's event for it opens late, and a bin truth moved off its bin is missed while the
+    # bin's own event becomes a false alarm
+    clip = tmp_path / CLIP.name
+    clip.write_bytes(CLIP.read_bytes())
+    doc = json.loads(CLIP.with_suffix(".json").read_text())
+    for e in doc["events"]:
+        if e["kind"] == "cockroach" and e["track_id"] == 4:
+            e["start_s"] -= 6.0
+        if e["kind"] == "open_bin":
+            e["track_id"] = 3  # the first cockroach's track: its boxes are not the bin's
+    clip.with_suffix(".json").write_text(json.dumps(doc))
+    metrics = tmp_path / "m.json"
+    args = ["eval", str(clip), "--oracle", "--details", "--out", str(tmp_path / "ev"), "--json", str(metrics)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "3 incident(s) to look at (misses, false alarms, duplicates, late hits):" in lines
+    listed = sorted(x.strip().split("  ")[1:4] for x in lines if x.startswith(f"  {clip.stem}  "))
+    assert [x[:2] for x in listed] == [["cockroach", "late hit"], ["open_bin", "false"], ["open_bin", "miss"]]
+    assert (
+        listed[0][2] == "truth 1.20-17.80 s (subject 4)" and listed[2][2] == "truth 6.00-16.87 s (subject 3)"
+    )
+    assert listed[1][2].startswith("event ") and ", opened " in listed[1][2]
+    verdicts = sorted(
+        (o["kind"], o["verdict"], o["late"]) for o in json.loads(metrics.read_text())["outcomes"]
+    )
+    assert verdicts == [
+        ("cockroach", "hit", False),
+        ("cockroach", "hit", True),
+        ("open_bin", "false", False),
+        ("open_bin", "miss", False),
+    ]
+
+
 def test_eval_refuses_a_clip_without_ground_truth(tmp_path: Path) -> None:
     lone = tmp_path / "lone.mp4"
     lone.write_bytes(CLIP.read_bytes())

@@ -110,3 +110,46 @@ def test_iou() -> None:
     assert iou((0, 0, 10, 10), (0, 0, 10, 10)) == 1.0
     assert iou((0, 0, 10, 10), (5, 0, 15, 10)) == pytest.approx(1 / 3)
     assert iou((0, 0, 1, 1), (2, 2, 3, 3)) == 0.0
+
+
+def test_the_first_report_of_an_incident_is_the_hit_and_the_later_one_its_duplicate() -> None:
+    # one incident reported twice: the second report lies closer on the subject (higher IoU), but
+    # the regulator learnt of the incident at the first one, so that one is the hit and sets the delay
+    d = doc([("no_hat", 1, 2.0, 20.0)])
+    first = pred("no_hat", 2.0, 12.0, (104.0, 50.0, 164.0, 250.0))
+    second = pred("no_hat", 13.0, 20.0)
+    c = counts(d, [second, first])
+    assert (c.tp, c.fp, c.duplicates) == (1, 1, 1)
+    assert c.mean_delay_s == pytest.approx(2.0)  # first.opened_at(2.0) - 2.0, not second's 13.0
+    verdicts = {(o.verdict, o.pred.start_s if o.pred else None) for o in c.outcomes}
+    assert verdicts == {("hit", 2.0), ("duplicate", 13.0)}
+
+
+def test_more_matches_beat_earlier_openings() -> None:
+    # the early prediction fits both people's truths; the late one only person 1's: taking the
+    # early one for person 1 would leave person 2 unmatched
+    d = doc([("no_hat", 1, 2.0, 12.0), ("no_hat", 2, 2.0, 12.0)])
+    between = (250.0, 50.0, 310.0, 250.0)
+    both = PredEvent(
+        ViolationKind.NO_HAT,
+        2.0,
+        12.0,
+        tuple((2.0 + 0.25 * i, *(PERSON if i % 2 else OTHER)) for i in range(40)),
+    )
+    late = pred("no_hat", 6.0, 12.0)
+    c = counts(d, [both, late, pred("no_hat", 2.0, 12.0, between)])
+    assert (c.tp, c.fn) == (2, 0)
+
+
+def test_every_truth_and_prediction_gets_an_outcome() -> None:
+    d = doc([("no_hat", 1, 2.0, 8.0), ("no_hat", 2, 2.0, 8.0), ("no_hat", 1, 20.0, 28.0)])
+    preds = [pred("no_hat", 2.0, 8.0, OTHER), pred("no_hat", 12.0, 16.0), pred("no_hat", 20.0, 26.0)]
+    outcomes = evaluate_clip("cam-x", d, preds).per_kind[ViolationKind.NO_HAT].outcomes
+    got = sorted((o.verdict, o.truth.track_id if o.truth else None) for o in outcomes)
+    assert got == [("false", None), ("hit", 2), ("ignored", 1), ("miss", 1)]
+    assert {o.clip for o in outcomes} == {"cam-x"}
+    hit = next(o for o in outcomes if o.verdict == "hit")
+    assert hit.delay_s == pytest.approx(2.0) and hit.iou == pytest.approx(1.0)
+    assert not hit.late and dataclasses.replace(hit, delay_s=3.5).late  # aim: min_duration + 1 = 3 s
+    assert "late hit" in dataclasses.replace(hit, delay_s=3.5).describe()
+    assert {o.as_json()["verdict"] for o in outcomes} == {"hit", "miss", "false", "ignored"}

@@ -155,7 +155,9 @@ class RuleEngine:
         self.evidence: list[Evidence] = []  # of the last evaluated frame, for open events
         self._present: set[int] = set()  # track ids seen on the frame being evaluated
         self._holding: set[tuple[int, ViolationKind]] = set()  # (track, kind) holding on it
-        self._handed: dict[tuple[int, ViolationKind], tuple[int, ViolationKind]] = {}  # old -> new
+        self._frame_holding: list[Observation] = []  # the observations holding on it
+        # hand-overs of a run to another track: old key -> (new key, when)
+        self._handed: dict[tuple[int, ViolationKind], tuple[tuple[int, ViolationKind], float]] = {}
         self._frame_w = 640.0
 
     @property
@@ -195,7 +197,8 @@ class RuleEngine:
         self._frame_w = float(frame_wh[0])
         emitted = self._close_expired(ts_s)
         observations = [obs for subject in subjects for obs in observe(subject, self.rules, frame_wh, wall)]
-        self._holding = {(o.track_id, o.kind) for o in observations if o.holds}
+        self._frame_holding = [o for o in observations if o.holds]
+        self._holding = {(o.track_id, o.kind) for o in self._frame_holding}
         for obs in observations:
             emitted.extend(self._apply(ts_s, obs))
         self._purge(ts_s)
@@ -213,25 +216,40 @@ class RuleEngine:
     def _state_for(self, ts: float, obs: Observation) -> _State:
         key = (obs.track_id, obs.kind)
         if obs.holds and key in self._handed:
-            self._reclaim(key)
+            self._reclaim(ts, key, obs)
         state = self._states.get(key)
         orphan = self._orphan(ts, obs, state) if obs.holds else None
         if orphan is not None:
             state = self._states.pop(orphan)
             state.votes.clear()  # the old id's votes were about someone else
             self._states[key] = state
-            self._handed[orphan] = key
+            self._handed[orphan] = (key, ts)
         elif state is None:
             state = self._states[key] = _State(deque(maxlen=self.vote_window))
         return state
 
-    def _reclaim(self, key: tuple[int, ViolationKind]) -> None:
-        """The old track shows the condition again itself: the hand-over was a mistake (a
-        spurious second box on the same person); its run goes back to it."""
-        taker = self._handed.pop(key)
-        state = self._states.pop(taker, None)
-        if state is not None:
-            self._states[key] = state
+    def _reclaim(self, ts: float, key: tuple[int, ViolationKind], obs: Observation) -> None:
+        """The old track shows the condition again itself, soon and near where its run now is:
+        the hand-over was a mistake (a spurious second box on the same person, or a neighbour
+        who took the run while the subject was hidden for a moment); the run goes back to it.
+
+        An old id that shows it later than ``REID_REACH_S`` after the hand-over, or further from
+        the run's deciding box than a subject walks in that time, is someone else: the tracker
+        gave that id to another person. The run stays with the track that took it, and the old
+        id starts afresh. Taking it back there moved an open event onto another person and
+        raised a second one for its own subject (fresh held-out clips, crowded kitchens).
+        """
+        taker, handed_s = self._handed.pop(key)
+        state = self._states.get(taker)
+        if state is None:
+            return
+        since = ts - handed_s
+        old = state.last_evidence
+        if since > REID_REACH_S or (
+            old is not None and centre_distance(old, obs.evidence_xyxy) > self._reach(old, since)
+        ):
+            return
+        self._states[key] = self._states.pop(taker)
 
     def _orphan(self, ts: float, obs: Observation, mine: _State | None) -> tuple[int, ViolationKind] | None:
         """The older run of the same kind that this track continues, if any.
@@ -251,34 +269,60 @@ class RuleEngine:
         best: tuple[int, ViolationKind] | None = None
         best_d = float("inf")
         for key, s in self._states.items():
-            if (
-                key[1] != obs.kind
-                or key[0] == obs.track_id
-                or s.run_start_s is None
-                or s.last_evidence is None
-            ):
-                continue
-            mine_start = mine.run_start_s if mine is not None else None
-            young = mine_start is not None
-            gap = ts - s.last_true_s
-            if (
-                gap > self._grace(obs.kind, s)
-                or key in self._holding
-                or (mine_start is not None and mine_start <= s.run_start_s)
-            ):
-                continue  # the old one still holds, or lost it too long ago; only a younger run yields
-            if key[0] in self._present and young:
-                continue  # in view (ids swapped, or it kept the person in front): only to a new run
-            # A young run is judged by where and when it appeared, not by where its subject has
-            # gone since: a second rat that comes in elsewhere and runs towards where the first
-            # one hid must not take over its event (the reach grows only with the time between).
-            old, new, appeared = s.last_evidence, obs.evidence_xyxy, gap
-            if mine is not None and mine_start is not None and mine.run_first_evidence is not None:
-                new, appeared = mine.run_first_evidence, max(0.0, mine_start - s.last_true_s)
-            d = centre_distance(old, new)
-            if d <= self._reach(old, appeared) and d < best_d:
+            d = self._continues(ts, obs, mine, key, s)
+            if d is not None and d < best_d:
                 best, best_d = key, d
+        if best is not None and self._nearer_claimant(ts, obs, best, best_d):
+            return None
         return best
+
+    def _continues(
+        self, ts: float, obs: Observation, mine: _State | None, key: tuple[int, ViolationKind], s: _State
+    ) -> float | None:
+        """How far ``obs`` is from the older run ``s`` (of track ``key``) when it may continue it;
+        None when it may not (see ``_orphan``)."""
+        if key[1] != obs.kind or key[0] == obs.track_id or s.run_start_s is None or s.last_evidence is None:
+            return None
+        if mine is not None and self._in_cooldown(ts, obs.kind, mine):
+            return None  # a subject with its own recent event of this kind is not someone else's
+        mine_start = mine.run_start_s if mine is not None else None
+        young = mine_start is not None
+        gap = ts - s.last_true_s
+        if (
+            gap > self._grace(obs.kind, s)
+            or key in self._holding
+            or (mine_start is not None and mine_start <= s.run_start_s)
+        ):
+            return None  # the old one still holds, or lost it too long ago; only a younger run yields
+        if key[0] in self._present and young:
+            return None  # in view (ids swapped, or it kept the person in front): only to a new run
+        # A young run is judged by where and when it appeared, not by where its subject has
+        # gone since: a second rat that comes in elsewhere and runs towards where the first
+        # one hid must not take over its event (the reach grows only with the time between).
+        old, new, appeared = s.last_evidence, obs.evidence_xyxy, gap
+        if mine is not None and mine_start is not None and mine.run_first_evidence is not None:
+            new, appeared = mine.run_first_evidence, max(0.0, mine_start - s.last_true_s)
+        d = centre_distance(old, new)
+        return d if d <= self._reach(old, appeared) else None
+
+    def _nearer_claimant(self, ts: float, obs: Observation, key: tuple[int, ViolationKind], d: float) -> bool:
+        """Whether another subject on this frame could continue the run of ``key`` from nearer.
+
+        In a crowd, the subject of a lost run often comes back under a new id on the same frame
+        where a neighbour's box (or a weak spurious one) also shows the condition nearby; the
+        first observation looked at must not take the run just because it came first.
+        """
+        s = self._states[key]
+        for other in self._frame_holding:
+            if other.kind != obs.kind or other.track_id == obs.track_id:
+                continue
+            theirs = self._states.get((other.track_id, other.kind))
+            if theirs is not None and theirs.event is not None:
+                continue
+            d2 = self._continues(ts, other, theirs, key, s)
+            if d2 is not None and d2 < d:
+                return True
+        return False
 
     def _apply(self, ts: float, obs: Observation) -> list[ViolationEvent]:
         state = self._state_for(ts, obs)
@@ -407,6 +451,9 @@ class RuleEngine:
                 return True
         return False
 
+    def _in_cooldown(self, ts: float, kind: ViolationKind, state: _State) -> bool:
+        return state.last_end_s is not None and ts < state.last_end_s + self.rules.params(kind).cooldown_s
+
     def _reach(self, old: BoxXYXY, seconds: float) -> float:
         """How far from its deciding box ``old`` a subject may turn up ``seconds`` later and
         still be the same one: 1.5 box widths, plus ``REACH_SPEED`` frame widths per second."""
@@ -472,4 +519,4 @@ class RuleEngine:
         ]
         for key in stale:
             del self._states[key]
-        self._handed = {old: new for old, new in self._handed.items() if new in self._states}
+        self._handed = {old: new for old, new in self._handed.items() if new[0] in self._states}

@@ -419,3 +419,52 @@ def test_a_pest_run_starts_at_the_detection_that_started_its_track() -> None:
         if e.phase is EventPhase.OPEN
     )
     assert e.started_s == pytest.approx(1.0)
+
+
+def _shift(box: tuple[float, float, float, float], dx: float) -> tuple[float, float, float, float]:
+    return (box[0] + dx, box[1], box[2] + dx, box[3])
+
+
+def test_an_old_id_seen_on_someone_else_does_not_take_its_run_back() -> None:
+    # A's bare face moves to a new id (1 -> 2) after a short loss; the tracker then gives id 1 to
+    # B, far off, whose face reads bare on three frames: B is not A, so A's event stays with A
+    # (it took it back before, closed when B's face read masked, and A's run began again: a
+    # second event for one incident)
+    near, far = _shift(PERSON_BOX, 10.0), _shift(PERSON_BOX, 380.0)
+    timeline = frames(30, person(1, "face_bare")) + [[] for _ in range(5)]
+    timeline += frames(25, person(2, "face_bare", box=near))
+    timeline += frames(3, person(2, "face_bare", box=near), person(1, "face_bare", box=far))
+    timeline += frames(40, person(2, "face_bare", box=near), person(1, "face_mask", box=far))
+    events = closed(run(timeline), ViolationKind.NO_MASK)
+    assert [(e.track_id, e.started_s) for e in events] == [(1, 0.0)]
+    assert events[0].ended_s == pytest.approx(10.2)
+    assert events[0].track_boxes[-1][1:] == near  # followed A, not B
+
+
+def test_a_lost_run_goes_to_the_nearest_subject_that_shows_it_not_the_first_looked_at() -> None:
+    # A's track vanishes; on the frame A comes back under id 2 (10 px on), a neighbour 40 px off
+    # (id 3, looked at first) reads bare-faced once: A's id takes the run, so one event (the
+    # neighbour took it before, and A's own run then opened a second one)
+    back, neighbour = _shift(PERSON_BOX, 10.0), _shift(PERSON_BOX, 40.0)
+    timeline = frames(30, person(1, "face_bare")) + [[] for _ in range(3)]
+    timeline += frames(1, person(3, "face_bare", box=neighbour), person(2, "face_bare", box=back))
+    timeline += frames(40, person(3, "face_mask", box=neighbour), person(2, "face_bare", box=back))
+    events = closed(run(timeline), ViolationKind.NO_MASK)
+    assert [(e.track_id, e.started_s) for e in events] == [(1, 0.0)]
+    assert events[0].ended_s == pytest.approx(7.3) and events[0].track_boxes[-1][1:] == back
+
+
+def test_a_subject_in_its_own_cooldown_does_not_take_over_anothers_run() -> None:
+    # B (id 5) had its own no-mask event and put the mask on; A (id 3) is bare-faced, then gone
+    # for 1 s, while B, 150 px off, takes the mask off again; A comes back under its own id. B's
+    # bare face is B's (inside its cooldown: no event), not A's run: two events in all (B taking
+    # A's run lost B's cooldown, or moved A's event onto B, and a third event opened)
+    a, b = PERSON_BOX, _shift(PERSON_BOX, 150.0)
+    timeline = frames(30, person(3, "face_bare", box=a), person(5, "face_bare", box=b))
+    timeline += frames(30, person(3, "face_bare", box=a), person(5, "face_mask", box=b))
+    timeline += frames(5, person(5, "face_mask", box=b)) + frames(5, person(5, "face_bare", box=b))
+    timeline += frames(40, person(3, "face_bare", box=a), person(5, "face_bare", box=b))
+    events = closed(run(timeline), ViolationKind.NO_MASK)
+    assert sorted((e.track_id, e.started_s) for e in events) == [(3, 0.0), (5, 0.0)]
+    a_event = next(e for e in events if e.track_id == 3)
+    assert a_event.ended_s == pytest.approx(10.9) and all(box[1:] == a for box in a_event.track_boxes)

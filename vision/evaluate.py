@@ -163,13 +163,11 @@ class KindCounts:
     fn: int = 0
     duplicates: int = 0
     ignored: int = 0
-    delays: list[float] = field(default_factory=list)
     outcomes: list[Outcome] = field(default_factory=list)
 
     def add(self, other: KindCounts) -> None:
         for name in ("truths", "preds", "tp", "fp", "fn", "duplicates", "ignored"):
             setattr(self, name, getattr(self, name) + getattr(other, name))
-        self.delays.extend(other.delays)
         self.outcomes.extend(other.outcomes)
 
     @property
@@ -186,8 +184,14 @@ class KindCounts:
         return 2 * p * r / (p + r) if p + r else 0.0
 
     @property
+    def delays(self) -> list[float]:
+        """Of the hits: opening − truth start."""
+        return [o.delay_s for o in self.outcomes if o.verdict == "hit" and o.delay_s is not None]
+
+    @property
     def mean_delay_s(self) -> float | None:
-        return float(np.mean(self.delays)) if self.delays else None
+        delays = self.delays
+        return float(np.mean(delays)) if delays else None
 
 
 @dataclass(slots=True)
@@ -336,8 +340,7 @@ def _match_kind(
             if score[i, j] > 0:
                 matched_p.add(i)
                 matched_t.add(j)
-                delay = preds[i].opened_at(min_duration_s) - truths[j].start_s
-                counts.delays.append(delay)
+                delay = float(opened[i]) - truths[j].start_s
                 counts.outcomes.append(
                     Outcome(
                         clip,

@@ -264,8 +264,6 @@ class RuleEngine:
         still young (not yet an event) gives it up for the older one. If the old id shows the
         condition again later, it takes its run back (``_reclaim``).
         """
-        if mine is not None and mine.event is not None:
-            return None
         best: tuple[int, ViolationKind] | None = None
         best_d = float("inf")
         for key, s in self._states.items():
@@ -281,6 +279,8 @@ class RuleEngine:
     ) -> float | None:
         """How far ``obs`` is from the older run ``s`` (of track ``key``) when it may continue it;
         None when it may not (see ``_orphan``)."""
+        if mine is not None and mine.event is not None:
+            return None  # it has an event of its own
         if key[1] != obs.kind or key[0] == obs.track_id or s.run_start_s is None or s.last_evidence is None:
             return None
         if mine is not None and self._in_cooldown(ts, obs.kind, mine):
@@ -316,10 +316,7 @@ class RuleEngine:
         for other in self._frame_holding:
             if other.kind != obs.kind or other.track_id == obs.track_id:
                 continue
-            theirs = self._states.get((other.track_id, other.kind))
-            if theirs is not None and theirs.event is not None:
-                continue
-            d2 = self._continues(ts, other, theirs, key, s)
+            d2 = self._continues(ts, other, self._states.get((other.track_id, other.kind)), key, s)
             if d2 is not None and d2 < d:
                 return True
         return False
@@ -376,7 +373,7 @@ class RuleEngine:
             return []  # a rat or cockroach that never moves is a stain, a nail, a shadow
         if obs.kind in NEEDS_FACE and not state.run_facing:
             return []  # a bare head seen only from behind: a dark cap on dark hair looks the same
-        if state.last_end_s is not None and ts < state.last_end_s + cooldown_s:
+        if self._in_cooldown(ts, obs.kind, state):
             return []  # same subject and kind closed recently: no second event
         if self._shown_by_open_event(ts, obs, state):
             return []  # a second box on a subject that already has this event (one incident)

@@ -14,7 +14,9 @@ frame where the condition held), the open event and the cooldown. The timing fol
 - no second event for the same subject and kind opens within ``cooldown_s`` of the last one's end.
 
 What holds on one frame is ``vision.observe``'s job; a condition that cannot be seen (no head
-box: hat unknown) is not an observation at all.
+box: hat unknown) is not an observation at all. Which state an observation belongs to when the
+tracker's ids do not follow people (hand-overs, second boxes, subjects lost and found) is
+``vision.continuity``'s, which the engine inherits.
 
 Example::
 
@@ -28,14 +30,14 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
 
-from vision.geometry import BoxXYXY, centre_distance, contained, iou
+from vision.continuity import RunState, SubjectContinuity
+from vision.geometry import BoxXYXY
 from vision.kinds import ViolationKind
 from vision.observe import Observation, observe
 from vision.rule_config import CameraRules
@@ -44,21 +46,10 @@ from vision.types import EventPhase, ViolationEvent
 
 # pests must move during their run to raise an event (a stain or a nail does not)
 MOVING_KINDS = frozenset({ViolationKind.RODENT, ViolationKind.COCKROACH})
-# How far (frame widths per second since the old run's subject was last seen) a lost subject may
-# reappear and still be the same one: a brisk walk across a kitchen view. Chosen on the tuning set
-# (docs/evaluation.md, "Lost and found").
-REACH_SPEED = 0.4
-# A subject lost for longer than grace (its event closed) and found again within this many seconds'
-# walk of where it vanished is the same one while the cooldown lasts (``RuleEngine._closed_nearby``).
-REID_REACH_S = 1.0
 # A run of these opens no event until the person's face was seen on one of its frames: from behind,
 # a dark cap on dark hair (or a hairnet over it) looks like a bare head. Tuning set: no event lost
 # or delayed; docs/evaluation.md, "A bare head seen only from behind".
 NEEDS_FACE = frozenset({ViolationKind.NO_HAT})
-# Kinds whose deciding box is the whole person (a stranger is a person in the wrong place or hour):
-# a second box on one person lies (almost) inside the first, two people in a crowd only overlap.
-WHOLE_PERSON_KINDS = frozenset({ViolationKind.STRANGER})
-CONTAINED = 0.85
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,26 +63,6 @@ class Evidence:
     confidence: float
     subject_xyxy: BoxXYXY
     evidence_xyxy: BoxXYXY
-
-
-@dataclass(slots=True)
-class _State:
-    votes: deque[bool] = field(default_factory=lambda: deque(maxlen=5))
-    run_start_s: float | None = None
-    first_true_s: float | None = None  # first raw-true frame of the current vote streak
-    last_true_s: float = 0.0
-    last_seen_s: float = 0.0
-    event: ViolationEvent | None = None
-    last_emit_s: float = 0.0
-    last_end_s: float | None = None  # end of the previous event (cooldown)
-    last_box: BoxXYXY | None = None  # subject box at the last frame where the condition held
-    run_confidence: float = 0.0  # best confidence seen in the current run
-    run_first_box: BoxXYXY | None = None  # subject box at the run's first frame
-    run_first_evidence: BoxXYXY | None = None  # the deciding box at the run's first frame
-    run_moved: bool = False  # the subject moved during the run (pests must: a stain does not)
-    run_facing: bool = False  # the subject's face was seen on a true frame of the run
-    last_evidence: BoxXYXY | None = None  # the deciding box at the last frame where it held
-    last_false_s: float = float("-inf")  # last frame where the condition was seen not to hold
 
 
 def _moved(first: BoxXYXY | None, now: BoxXYXY) -> bool:
@@ -109,7 +80,7 @@ def rule_version(rules: CameraRules) -> str:
     return "rules-" + hashlib.sha1(rules.model_dump_json().encode()).hexdigest()[:10]
 
 
-class RuleEngine:
+class RuleEngine(SubjectContinuity):
     """Turns per-frame observations into open/update/close events for one camera.
 
     Call ``evaluate`` on every frame the detector ran on, in time order; frames it skipped are
@@ -150,14 +121,14 @@ class RuleEngine:
         self.update_every_s = update_every_s
         self.vote_window = vote_window
         self.sample_every_s = sample_every_s
-        self._states: dict[tuple[int, ViolationKind], _State] = {}
         self._last_ts = 0.0
         self.evidence: list[Evidence] = []  # of the last evaluated frame, for open events
-        self._present: set[int] = set()  # track ids seen on the frame being evaluated
-        self._holding: set[tuple[int, ViolationKind]] = set()  # (track, kind) holding on it
-        self._frame_holding: list[Observation] = []  # the observations holding on it
-        # hand-overs of a run to another track: old key -> (new key, when)
-        self._handed: dict[tuple[int, ViolationKind], tuple[tuple[int, ViolationKind], float]] = {}
+        # what SubjectContinuity reads (declared there)
+        self._states = {}
+        self._present = set()
+        self._holding = set()
+        self._frame_holding = []
+        self._handed = {}
         self._frame_w = 640.0
 
     @property
@@ -213,114 +184,6 @@ class RuleEngine:
             state.run_start_s = None
         return out
 
-    def _state_for(self, ts: float, obs: Observation) -> _State:
-        key = (obs.track_id, obs.kind)
-        if obs.holds and key in self._handed:
-            self._reclaim(ts, key, obs)
-        state = self._states.get(key)
-        orphan = self._orphan(ts, obs, state) if obs.holds else None
-        if orphan is not None:
-            state = self._states.pop(orphan)
-            state.votes.clear()  # the old id's votes were about someone else
-            self._states[key] = state
-            self._handed[orphan] = (key, ts)
-        elif state is None:
-            state = self._states[key] = _State(deque(maxlen=self.vote_window))
-        return state
-
-    def _reclaim(self, ts: float, key: tuple[int, ViolationKind], obs: Observation) -> None:
-        """The old track shows the condition again itself, soon and near where its run now is:
-        the hand-over was a mistake (a spurious second box on the same person, or a neighbour
-        who took the run while the subject was hidden for a moment); the run goes back to it.
-
-        An old id that shows it later than ``REID_REACH_S`` after the hand-over, or further from
-        the run's deciding box than a subject walks in that time, is someone else: the tracker
-        gave that id to another person. The run stays with the track that took it, and the old
-        id starts afresh. Taking it back there moved an open event onto another person and
-        raised a second one for its own subject (fresh held-out clips, crowded kitchens).
-        """
-        taker, handed_s = self._handed.pop(key)
-        state = self._states.get(taker)
-        if state is None:
-            return
-        since = ts - handed_s
-        old = state.last_evidence
-        if since > REID_REACH_S or (
-            old is not None and centre_distance(old, obs.evidence_xyxy) > self._reach(old, since)
-        ):
-            return
-        self._states[key] = self._states.pop(taker)
-
-    def _orphan(self, ts: float, obs: Observation, mine: _State | None) -> tuple[int, ViolationKind] | None:
-        """The older run of the same kind that this track continues, if any.
-
-        A rat that runs behind a crate, a person hidden by another, comes back under a new
-        track id; if its run of the same kind lost its subject less than ``grace_s`` ago, near
-        where the new one appears, it is the same incident and must not become a second event.
-        The old track may still be in view: when people cross or hide one another, the tracker
-        can swap their ids, or keep the old id on the person in front. Nearness is judged on
-        the deciding box (the bare face, the street clothes, the rat itself), which follows the
-        subject better than a person box merged with a neighbour's. A track whose own run is
-        still young (not yet an event) gives it up for the older one. If the old id shows the
-        condition again later, it takes its run back (``_reclaim``).
-        """
-        best: tuple[int, ViolationKind] | None = None
-        best_d = float("inf")
-        for key, s in self._states.items():
-            d = self._continues(ts, obs, mine, key, s)
-            if d is not None and d < best_d:
-                best, best_d = key, d
-        if best is not None and self._nearer_claimant(ts, obs, best, best_d):
-            return None
-        return best
-
-    def _continues(
-        self, ts: float, obs: Observation, mine: _State | None, key: tuple[int, ViolationKind], s: _State
-    ) -> float | None:
-        """How far ``obs`` is from the older run ``s`` (of track ``key``) when it may continue it;
-        None when it may not (see ``_orphan``)."""
-        if mine is not None and mine.event is not None:
-            return None  # it has an event of its own
-        if key[1] != obs.kind or key[0] == obs.track_id or s.run_start_s is None or s.last_evidence is None:
-            return None
-        if mine is not None and self._in_cooldown(ts, obs.kind, mine):
-            return None  # a subject with its own recent event of this kind is not someone else's
-        mine_start = mine.run_start_s if mine is not None else None
-        young = mine_start is not None
-        gap = ts - s.last_true_s
-        if (
-            gap > self._grace(obs.kind, s)
-            or key in self._holding
-            or (mine_start is not None and mine_start <= s.run_start_s)
-        ):
-            return None  # the old one still holds, or lost it too long ago; only a younger run yields
-        if key[0] in self._present and young:
-            return None  # in view (ids swapped, or it kept the person in front): only to a new run
-        # A young run is judged by where and when it appeared, not by where its subject has
-        # gone since: a second rat that comes in elsewhere and runs towards where the first
-        # one hid must not take over its event (the reach grows only with the time between).
-        old, new, appeared = s.last_evidence, obs.evidence_xyxy, gap
-        if mine is not None and mine_start is not None and mine.run_first_evidence is not None:
-            new, appeared = mine.run_first_evidence, max(0.0, mine_start - s.last_true_s)
-        d = centre_distance(old, new)
-        return d if d <= self._reach(old, appeared) else None
-
-    def _nearer_claimant(self, ts: float, obs: Observation, key: tuple[int, ViolationKind], d: float) -> bool:
-        """Whether another subject on this frame could continue the run of ``key`` from nearer.
-
-        In a crowd, the subject of a lost run often comes back under a new id on the same frame
-        where a neighbour's box (or a weak spurious one) also shows the condition nearby; the
-        first observation looked at must not take the run just because it came first.
-        """
-        s = self._states[key]
-        for other in self._frame_holding:
-            if other.kind != obs.kind or other.track_id == obs.track_id:
-                continue
-            d2 = self._continues(ts, other, self._states.get((other.track_id, other.kind)), key, s)
-            if d2 is not None and d2 < d:
-                return True
-        return False
-
     def _apply(self, ts: float, obs: Observation) -> list[ViolationEvent]:
         state = self._state_for(ts, obs)
         state.last_seen_s = ts
@@ -362,7 +225,7 @@ class RuleEngine:
         return out
 
     def _maybe_open(
-        self, ts: float, obs: Observation, state: _State, min_duration_s: float, cooldown_s: float
+        self, ts: float, obs: Observation, state: RunState, min_duration_s: float, cooldown_s: float
     ) -> list[ViolationEvent]:
         assert state.run_start_s is not None
         if ts - state.run_start_s + self.frame_s < min_duration_s - 1e-9:
@@ -397,66 +260,10 @@ class RuleEngine:
         state.last_emit_s = ts
         return [dataclasses.replace(state.event, track_boxes=list(state.event.track_boxes))]
 
-    def _shown_by_open_event(self, ts: float, obs: Observation, mine: _State) -> bool:
-        """Whether another track's open event of this kind shows the same deciding box.
-
-        A person at the frame's edge or half hidden sometimes gets two overlapping boxes with two
-        track ids, and the phone, the bare face or the cockroach alternates between them: both
-        runs would open an event for one incident. The younger run then raises none while the
-        older event is open and its evidence, seen within ``grace_s``, lies where this one's is.
-        Where the deciding box is the whole person (``stranger``), "where" means inside it: seven
-        people after hours in a storeroom overlap, and each is a stranger.
-        """
-        new = obs.evidence_xyxy
-        for (_, kind), s in self._states.items():
-            if kind != obs.kind or s is mine or s.event is None or s.last_evidence is None:
-                continue
-            if ts - s.last_true_s > self._grace(kind, s):
-                continue
-            old = s.last_evidence
-            if obs.kind in WHOLE_PERSON_KINDS:
-                if contained(old, new) >= CONTAINED:
-                    return True
-                continue
-            size = max(old[2] - old[0], old[3] - old[1], new[2] - new[0], new[3] - new[1])
-            if iou(old, new) >= 0.3 or centre_distance(old, new) <= 0.5 * size:
-                return True
-        return False
-
-    def _closed_nearby(self, ts: float, obs: Observation, mine: _State, cooldown_s: float) -> bool:
-        """Whether an event of this kind closed less than ``cooldown_s`` ago on a subject now gone,
-        near where this run appeared.
-
-        The tracker sometimes loses a person for longer than ``grace_s`` (hidden behind a
-        colleague, a few frames without a box) and finds them again under a new id: their run
-        would open a second event for one incident. The cooldown that keeps one subject from
-        raising the same kind twice then applies to where they vanished: within ``REID_REACH_S``
-        seconds' walk (at ``REACH_SPEED``) of it, the new run raises no event until it expires.
-        """
-        assert mine.run_start_s is not None
-        new = mine.run_first_evidence or obs.evidence_xyxy
-        for key, s in self._states.items():
-            if key[1] != obs.kind or s is mine or s.event is not None or s.last_end_s is None:
-                continue
-            if key[0] in self._present or s.last_evidence is None:
-                continue
-            since = mine.run_start_s - s.last_end_s
-            if since < 0 or ts - s.last_end_s > cooldown_s:
-                continue
-            old = s.last_evidence
-            if centre_distance(old, new) <= self._reach(old, min(since, REID_REACH_S)):
-                return True
-        return False
-
-    def _in_cooldown(self, ts: float, kind: ViolationKind, state: _State) -> bool:
+    def _in_cooldown(self, ts: float, kind: ViolationKind, state: RunState) -> bool:
         return state.last_end_s is not None and ts < state.last_end_s + self.rules.params(kind).cooldown_s
 
-    def _reach(self, old: BoxXYXY, seconds: float) -> float:
-        """How far from its deciding box ``old`` a subject may turn up ``seconds`` later and
-        still be the same one: 1.5 box widths, plus ``REACH_SPEED`` frame widths per second."""
-        return 1.5 * max(old[2] - old[0], 0.02 * self._frame_w) + REACH_SPEED * self._frame_w * seconds
-
-    def _extend(self, ts: float, obs: Observation, state: _State) -> list[ViolationEvent]:
+    def _extend(self, ts: float, obs: Observation, state: RunState) -> list[ViolationEvent]:
         event = state.event
         assert event is not None
         event.updated_s = ts
@@ -489,13 +296,13 @@ class RuleEngine:
             state.votes.clear()
         return out
 
-    def _grace(self, kind: ViolationKind, state: _State) -> float:
+    def _grace(self, kind: ViolationKind, state: RunState) -> float:
         """How long after its last true frame a run ends: ``grace_s`` once the absence has been
         seen, ``unseen_hold_s`` more while the subject has only gone unseen."""
         grace = self.rules.params(kind).grace_s + self.detect_interval_s
         return grace if state.last_false_s > state.last_true_s else grace + self.unseen_hold_s
 
-    def _close(self, state: _State) -> ViolationEvent:
+    def _close(self, state: RunState) -> ViolationEvent:
         event = state.event
         assert event is not None
         event.ended_s = state.last_true_s

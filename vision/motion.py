@@ -106,7 +106,7 @@ class MotionGate:
 
         ``tracking``: subjects are in view; ``alert``: something is suspected (the full rate
         applies), else the calm rate does."""
-        small = self._small_grey(frame.image)
+        small = self._small_grey(frame.grey)
         self.frames_seen += 1
         if self._background is None or self._background.shape != small.shape:
             self._background = small.astype(np.float32)
@@ -152,8 +152,7 @@ class MotionGate:
         # A global light change (lamp switched on) would otherwise keep the gate open for seconds.
         return 0.5 if moving_fraction > 0.4 else self.learn_rate
 
-    def _small_grey(self, image: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
-        grey = cv2.cvtColor(image, cv2.COLOR_BGR2GRAY) if image.ndim == 3 else image
+    def _small_grey(self, grey: npt.NDArray[np.uint8]) -> npt.NDArray[np.uint8]:
         if self.scale > 1:
             h, w = grey.shape[:2]
             size = (max(1, w // self.scale), max(1, h // self.scale))

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import json
 import subprocess
+from itertools import islice
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 
 from tests.vision.conftest import ColourDetector, Draw, assert_browser_clip, draw_frame, write_video
-from vision.decode import VideoError
+from vision.decode import VideoError, read_frames
 from vision.pipeline import CameraPipeline, CameraSetup, FileResult, FrameSizeError, process_batch, run_file
 from vision.sinks import JsonlSink, read_events
 from vision.types import Frame, ViolationEvent
@@ -66,6 +68,39 @@ def test_file_to_events_with_clips(video: Path, tmp_path: Path, colour_detector:
     # the quiet tail (nobody in the picture) cost no inference beyond the periodic recheck
     assert result.detect_fraction < 0.95
     assert colour_detector.images == round(result.detect_fraction * 180)
+
+
+def test_frames_the_gate_turns_away_are_never_colour_converted(
+    video: Path, tmp_path: Path, colour_detector: ColourDetector
+) -> None:
+    setup = CameraSetup(camera_id="cam-test", media_dir=tmp_path)
+    pipe = CameraPipeline(setup, colour_detector, JsonlSink(tmp_path))
+    frames = []
+    for frame in read_frames(video, camera_id="cam-test", tap=pipe.packet_tap):
+        pipe.process(frame)
+        frames.append(frame)
+    pipe.close()
+    assert {e.kind.value for e in pipe.closed} == {"no_hat", "rodent"}
+    assert 0 < colour_detector.images < len(frames)
+    # BGR only for the detector's frames (the snapshots are taken from those): the rest cost a
+    # decode and the motion gate's look at the luma plane
+    assert sum(f.converted for f in frames) == colour_detector.images
+
+
+def test_luma_plane_is_the_grey_of_the_converted_image() -> None:
+    clip = Path(__file__).resolve().parents[2] / "sample_videos" / "canteen_no_hat.mp4"
+    for frame in islice(read_frames(clip, camera_id="c"), 0, 60, 20):
+        grey = frame.grey.astype(np.int16)
+        assert not frame.converted and frame.size_wh == (grey.shape[1], grey.shape[0])
+        diff = np.abs(grey - cv2.cvtColor(frame.image, cv2.COLOR_BGR2GRAY).astype(np.int16))
+        # equal but for rounding and the clipping of saturated colours in the BGR conversion
+        assert diff.mean() < 2.0 and np.percentile(diff, 99) <= 6
+        assert np.abs(grey - frame.grey).max() == 0  # the same after conversion
+
+
+def test_a_frame_needs_pixels() -> None:
+    with pytest.raises(ValueError, match="image or a picture"):
+        Frame("c", 0.0)
 
 
 def _packets(path: Path) -> list[tuple[bool, bytes, float]]:

@@ -37,6 +37,7 @@ class GateReason(StrEnum):
     TRACKING = "tracking"
     RECHECK = "recheck"
     FIRST = "first"
+    HURRY = "hurry"  # between full-rate looks, for the caller's hurry only (a young pest run)
     QUIET = "quiet"
 
 
@@ -71,6 +72,7 @@ class MotionGate:
         recheck_s: float = 1.0,
         max_detect_fps: float | None = None,
         calm_detect_fps: float | None = None,
+        hurry_detect_fps: float | None = None,
     ) -> None:
         if scale < 1:
             raise ValueError("scale must be >= 1")
@@ -87,10 +89,17 @@ class MotionGate:
         # While nothing is suspected (no violation run, no candidate frame, no pest), people
         # moving about are only followed: this slower rate suffices until a condition shows.
         self.calm_interval_s = max(self.min_interval_s, 1.0 / calm_detect_fps if calm_detect_fps else 0.0)
+        # While the caller is in a hurry (a pest's run has not reached its minimum duration yet),
+        # extra looks (``GateReason.HURRY``) come at this faster rate between the full-rate ones,
+        # which keep their own clock: what the caller follows at the full rate sees no change.
+        self.hurry_interval_s = (
+            min(self.min_interval_s, 1.0 / hurry_detect_fps) if hurry_detect_fps else self.min_interval_s
+        )
         self._background: npt.NDArray[np.float32] | None = None
         self._mask: npt.NDArray[np.uint8] | None = None
         self._unmasked = 0  # pixels of the small frame outside the ignore zones
-        self._last_detect_ts: float | None = None
+        self._last_detect_ts: float | None = None  # the last look at the full (or calm) rate
+        self._last_look_ts: float | None = None  # the last look of any kind
         self._sigma: float | None = None
         self._sigma_jumps = 0
         self.frames_seen = 0
@@ -99,13 +108,17 @@ class MotionGate:
     def reset(self) -> None:
         self._background = None
         self._last_detect_ts = None
+        self._last_look_ts = None
         self._sigma = None
 
-    def check(self, frame: Frame, *, tracking: bool = False, alert: bool = True) -> MotionDecision:
+    def check(
+        self, frame: Frame, *, tracking: bool = False, alert: bool = True, hurry: bool = False
+    ) -> MotionDecision:
         """Update the background with ``frame`` and say whether to run the detector on it.
 
         ``tracking``: subjects are in view; ``alert``: something is suspected (the full rate
-        applies), else the calm rate does."""
+        applies), else the calm rate does; ``hurry``: between those looks, extra ones at the hurry
+        rate (reason ``HURRY``)."""
         small = self._small_grey(frame.grey)
         self.frames_seen += 1
         if self._background is None or self._background.shape != small.shape:
@@ -127,6 +140,9 @@ class MotionGate:
         if since < (self.min_interval_s if alert else self.calm_interval_s) - 1e-6:
             # The detector ran moments ago: the tracker bridges the gap. Where the motion is does
             # not matter then, so its regions are not even measured (~2/3 of frames at 15 fps).
+            any_since = float("inf") if self._last_look_ts is None else frame.ts_s - self._last_look_ts
+            if hurry and any_since >= self.hurry_interval_s - 1e-6:
+                return self._decide(frame.ts_s, GateReason.HURRY, (), threshold, fraction)
             return self._decide(frame.ts_s, GateReason.QUIET, (), threshold, fraction)
         boxes = self._regions(binary)
         if boxes:
@@ -144,7 +160,9 @@ class MotionGate:
     ) -> MotionDecision:
         run = reason is not GateReason.QUIET
         if run:
-            self._last_detect_ts = ts_s
+            if reason is not GateReason.HURRY:
+                self._last_detect_ts = ts_s  # the full-rate clock
+            self._last_look_ts = ts_s
             self.frames_detected += 1
         return MotionDecision(run, reason, boxes, thr, frac)
 

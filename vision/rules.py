@@ -154,20 +154,45 @@ class RuleEngine(SubjectContinuity):
             for (_, kind), s in self._states.items()
         )
 
+    def has_pending_of(self, kinds: frozenset[ViolationKind]) -> bool:
+        """Whether a run or event of one of ``kinds`` is in progress."""
+        return any(
+            kind in kinds and (s.run_start_s is not None or s.event is not None)
+            for (_, kind), s in self._states.items()
+        )
+
+    def has_young_run(self, kinds: frozenset[ViolationKind], ts_s: float, extra_s: float) -> bool:
+        """Whether a run of one of ``kinds`` has no event yet and is at most its minimum duration
+        plus ``extra_s`` old: the looks that decide when it opens."""
+        return any(
+            kind in kinds
+            and s.event is None
+            and s.run_start_s is not None
+            and ts_s - s.run_start_s <= self.rules.params(kind).min_duration_s + extra_s
+            for (_, kind), s in self._states.items()
+        )
+
     def evaluate(
         self,
         ts_s: float,
         subjects: Sequence[TrackedSubject],
         frame_wh: tuple[int, int],
         wall: datetime | None = None,
+        *,
+        only: frozenset[ViolationKind] | None = None,
     ) -> list[ViolationEvent]:
-        """Observe ``subjects`` at ``ts_s``; return the events that opened, updated or closed."""
+        """Observe ``subjects`` at ``ts_s``; return the events that opened, updated or closed.
+
+        ``only``: a look for these kinds alone (the pests' extra looks): the runs of other kinds
+        are neither observed nor timed out on it."""
         self._last_ts = ts_s
         self.evidence = []
         self._present = {s.track.track_id for s in subjects}
         self._frame_w = float(frame_wh[0])
-        emitted = self._close_expired(ts_s)
+        emitted = self._close_expired(ts_s, only)
         observations = [obs for subject in subjects for obs in observe(subject, self.rules, frame_wh, wall)]
+        if only is not None:
+            observations = [o for o in observations if o.kind in only]
         self._frame_holding = [o for o in observations if o.holds]
         self._holding = {(o.track_id, o.kind) for o in self._frame_holding}
         for obs in observations:
@@ -280,9 +305,11 @@ class RuleEngine(SubjectContinuity):
         if not event.track_boxes or ts - event.track_boxes[-1][0] >= self.sample_every_s:
             event.track_boxes.append((ts, *box))
 
-    def _close_expired(self, ts: float) -> list[ViolationEvent]:
+    def _close_expired(self, ts: float, only: frozenset[ViolationKind] | None = None) -> list[ViolationEvent]:
         out = []
         for (_, kind), state in self._states.items():
+            if only is not None and kind not in only:
+                continue
             grace = self._grace(kind, state) + 1e-9
             if state.run_start_s is None or ts - state.last_true_s <= grace:
                 continue

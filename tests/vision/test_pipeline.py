@@ -378,9 +378,17 @@ def test_resolution_change_midstream(tmp_path: Path) -> None:
 
 def test_a_pest_first_seen_on_a_calm_camera_is_looked_at_again_at_the_full_rate(tmp_path: Path) -> None:
     # an empty room, then a rat from 3 s: the look that first finds it (its track is not
-    # confirmed yet) already switches the camera to 5 looks a second, so the tracker confirms it
+    # confirmed yet) already switches the camera to the full rate, so the tracker confirms it
     # 0.2 s later instead of one calm interval (0.4 s)
-    pipe = CameraPipeline(CameraSetup("c", tmp_path, fps=15), ColourDetector(), JsonlSink(tmp_path))
+    looks, closed = _rat_looks(tmp_path, pest_detect_fps=None)
+    after = [t for t in looks if t >= 3.0]
+    assert after[1] - after[0] == pytest.approx(0.2)
+    assert [e.kind.value for e in closed] == ["rodent"]
+
+
+def _rat_looks(tmp_path: Path, **setup: float | None) -> tuple[list[float], list[ViolationEvent]]:
+    """When the detector looked (15 fps, empty room, a rat from 3 s to 5 s) and the events."""
+    pipe = CameraPipeline(CameraSetup("c", tmp_path, fps=15, **setup), ColourDetector(), JsonlSink(tmp_path))
     looks = []
     for i in range(5 * 15):
         draw = _rat(i - 45) if i >= 45 else []
@@ -389,6 +397,55 @@ def test_a_pest_first_seen_on_a_calm_camera_is_looked_at_again_at_the_full_rate(
         if pipe.motion.frames_detected > before:
             looks.append(i / 15)
     pipe.close()
-    after = [t for t in looks if t >= 3.0]
-    assert after[1] - after[0] == pytest.approx(0.2)
-    assert [e.kind.value for e in pipe.closed] == ["rodent"]
+    return looks, pipe.closed
+
+
+def test_a_young_pest_run_is_looked_at_on_every_frame_until_its_event_opens(tmp_path: Path) -> None:
+    # from the look that first finds the rat until its event opens, every frame is looked at:
+    # the event opens on the first frame past the 0.5 s minimum, not on the third look at 5 a
+    # second (0.6 s); once it is open, 5 a second again
+    looks, closed = _rat_looks(tmp_path / "hurry")
+    (event,) = closed
+    assert event.opened_s is not None
+    assert event.opened_s - event.started_s == pytest.approx(7 / 15)
+    during = [t for t in looks if 3.0 <= t <= event.opened_s]
+    assert np.diff(during) == pytest.approx([1 / 15] * (len(during) - 1))
+    later = [t for t in looks if event.opened_s + 0.5 <= t <= 4.5]
+    assert np.diff(later) == pytest.approx([0.2] * (len(later) - 1))
+    _, (slow,) = _rat_looks(tmp_path / "slow", pest_detect_fps=None)
+    assert slow.opened_s is not None and slow.opened_s - slow.started_s == pytest.approx(0.6)
+
+
+def _walker_and_rat(i: int) -> list[tuple[str, tuple[int, int, int, int]]]:
+    """A bare-headed person walking for 8 s; a rat runs 2-4 s."""
+    x = 30 + i
+    boxes = [("person", (x, 40, x + 40, 200)), ("head_bare", (x + 10, 44, x + 30, 64))]
+    boxes.append(("face_mask", (x + 14, 52, x + 26, 62)))
+    if 30 <= i < 60:
+        boxes += _rat(8 * (i - 30))
+    return boxes
+
+
+def test_the_pests_extra_looks_leave_people_alone(tmp_path: Path) -> None:
+    # the frames looked at only for the rat do not step the person's tracker nor their rules:
+    # their event is the same to the frame, with or without the extra looks
+    got = {}
+    for fps in (15.0, None):
+        detector = ColourDetector()
+        setup = CameraSetup("c", tmp_path / str(fps), fps=15, pest_detect_fps=fps)
+        pipe = CameraPipeline(setup, detector, JsonlSink(tmp_path / str(fps)))
+        for i in range(8 * 15):
+            pipe.process(Frame("c", i / 15, draw_frame(_walker_and_rat(i)), i))
+        pipe.close()
+        got[fps] = (detector.images, {e.kind.value: e for e in pipe.closed})
+    (fast_looks, fast), (slow_looks, slow) = got[15.0], got[None]
+    assert set(fast) == set(slow) == {"no_hat", "rodent"}
+    assert fast_looks > slow_looks  # the extra looks were made
+    a, b = fast["no_hat"], slow["no_hat"]
+    assert (a.started_s, a.opened_s, a.ended_s, a.track_boxes) == (
+        b.started_s,
+        b.opened_s,
+        b.ended_s,
+        b.track_boxes,
+    )
+    assert fast["rodent"].opened_s < slow["rodent"].opened_s

@@ -29,7 +29,7 @@ import numpy.typing as npt
 import supervision as sv
 from trackers import ByteTrackTracker, GIoU
 
-from vision.geometry import BoxXYXY, centre_distance, share_inside
+from vision.geometry import BoxXYXY, centre_distance, contained, share_inside
 from vision.kinds import ObjectClass
 from vision.types import Track
 
@@ -63,6 +63,11 @@ FACE_CLASSES = frozenset({ObjectClass.FACE_MASK.value, ObjectClass.FACE_BARE.val
 # docs/evaluation.md, "Street clothes read as a work jacket".
 DOUBT_DECIDES = frozenset({ObjectClass.STREET_CLOTHES.value})
 HEAD_CLASSES = frozenset({ObjectClass.HEAD_HAT.value, ObjectClass.HEAD_BARE.value})
+PHONE = ObjectClass.PHONE.value
+HELD_CLASSES = frozenset({ObjectClass.PHONE.value, ObjectClass.CIGARETTE.value})
+# A phone at head height is at the ear: at most this many head widths beside the head's box
+# (the synthetic world holds it at 1.05 head radii from the head's centre, touching its side).
+EAR_GAP = 0.25
 # How far (in box sizes) the detection that started a track may lie from where the track is
 # confirmed and still be its start (``Track.spawned``): a rat runs about a body length in 0.2 s.
 SPAWN_REACH = 4.0
@@ -156,12 +161,19 @@ class CameraTracker:
             self._next_id += 1
         return self._ids[key]
 
-    def update(self, detections: sv.Detections, *, ts_s: float) -> list[TrackedSubject]:
-        """Track the subjects in ``detections`` (one frame) and attach attributes to people."""
+    def update(
+        self, detections: sv.Detections, *, ts_s: float, groups: frozenset[str] | None = None
+    ) -> list[TrackedSubject]:
+        """Track the subjects in ``detections`` (one frame) and attach attributes to people.
+
+        ``groups``: only these subject groups (``SUBJECT_GROUPS``) see this frame; the others'
+        trackers are not stepped, as if it had not been looked at for them."""
         names = _class_names(detections) if len(detections) else np.array([], dtype=str)
         conf = _confidence(detections)
         tracks: list[Track] = []
         for group, classes in SUBJECT_GROUPS.items():
+            if groups is not None and group not in groups:
+                continue
             mask = np.isin(names, [c.value for c in classes])
             if mask.any() and group in PEST_GROUPS:  # people do stand one behind the other
                 idx = np.flatnonzero(mask)
@@ -298,8 +310,12 @@ def _greedy(
     taken_attr: set[int],
 ) -> None:
     for _, ai, pi in sorted(pairs, key=lambda p: -p[0]):
-        slot = ATTRIBUTE_PLACES[ObjectClass(attributes[ai].class_name)][0]
+        attr = attributes[ai]
+        slot = ATTRIBUTE_PLACES[ObjectClass(attr.class_name)][0]
         if ai in taken_attr or (pi, slot) in taken_slot:
+            continue
+        if attr.class_name in HELD_CLASSES and _held_already(attr, given):
+            taken_attr.add(ai)  # a second box on a phone or cigarette someone already holds
             continue
         taken_attr.add(ai)
         taken_slot.add((pi, slot))
@@ -311,9 +327,10 @@ def associate(tracks: Sequence[Track], attributes: Sequence[Attribute]) -> list[
 
     Greedy on the fit score (best pairs first). Street clothes go first (``DOUBT_DECIDES``): a
     torso the detector also reads as street clothes, above their threshold, is judged street
-    clothes even beside a more confident work jacket. Faces go last: a face inside a head box
-    belongs to that head's person, which settles overlapping people; a face with no head
-    around it falls back to the fit score.
+    clothes even beside a more confident work jacket. Phones come after heads: one at head
+    height goes only to a person whose head it touches (``_held_by``). Faces go last: a face
+    inside a head box belongs to that head's person, which settles overlapping people; a face
+    with no head around it falls back to the fit score.
     """
     people = [t for t in tracks if t.class_name == ObjectClass.PERSON.value]
     taken_attr: set[int] = set()
@@ -321,9 +338,16 @@ def associate(tracks: Sequence[Track], attributes: Sequence[Attribute]) -> list[
     given: dict[int, list[Attribute]] = {}
     doubt = [i for i, a in enumerate(attributes) if a.class_name in DOUBT_DECIDES]
     _greedy(_pairs(people, attributes, doubt), attributes, taken_slot, given, taken_attr)
-    first = [i for i, a in enumerate(attributes) if a.class_name not in FACE_CLASSES | DOUBT_DECIDES]
+    later = FACE_CLASSES | DOUBT_DECIDES | {PHONE}
+    first = [i for i, a in enumerate(attributes) if a.class_name not in later]
     _greedy(_pairs(people, attributes, first), attributes, taken_slot, given, taken_attr)
     head_owner = [(a.xyxy, pi) for pi, attrs in given.items() for a in attrs if a.class_name in HEAD_CLASSES]
+    head_of = {pi: box for box, pi in head_owner}
+    phones = [i for i, a in enumerate(attributes) if a.class_name == PHONE]
+    beside = [
+        p for p in _pairs(people, attributes, phones) if _held_by(attributes[p[1]].xyxy, head_of.get(p[2]))
+    ]
+    _greedy(beside, attributes, taken_slot, given, taken_attr)
     faces = [i for i, a in enumerate(attributes) if a.class_name in FACE_CLASSES]
     by_head: list[tuple[float, int, int]] = []
     for ai in faces:
@@ -339,6 +363,32 @@ def associate(tracks: Sequence[Track], attributes: Sequence[Attribute]) -> list[
         attrs = tuple(given.get(index, ())) if index is not None else ()
         out.append(TrackedSubject(track=t, attributes=attrs))
     return out
+
+
+def _held_already(attr: Attribute, given: dict[int, list[Attribute]]) -> bool:
+    """Whether most of ``attr`` or of a given box of its class lies in the other: the same
+    object seen twice (the crop stage's box beside the full frame's), not a second one. Before,
+    the looser copy went to a neighbour whose head it touched (fresh set 3, heldout_162)."""
+    return any(
+        a.class_name == attr.class_name and contained(a.xyxy, attr.xyxy) >= 0.5
+        for held in given.values()
+        for a in held
+    )
+
+
+def _held_by(phone: BoxXYXY, head: BoxXYXY | None) -> bool:
+    """Whether a phone can be held by the person with this head: one at head height is at their
+    ear, so it touches the head's side (within a quarter of its width); lower down it is in a
+    hand in front of them. Without this, a phone at the ear of someone the detector missed went
+    to the neighbour whose box corner it lay in (fresh set 3: two of four phone false alarms).
+    """
+    if head is None:
+        return True  # their head is not seen: nothing to check against
+    hx1, _, hx2, hy2 = head
+    if (phone[1] + phone[3]) / 2 > hy2:
+        return True
+    gap = max(hx1 - phone[2], phone[0] - hx2, 0.0)
+    return gap <= EAR_GAP * (hx2 - hx1)
 
 
 def _pairs(

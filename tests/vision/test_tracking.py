@@ -181,6 +181,47 @@ def test_a_person_behind_another_is_still_a_person() -> None:
     assert len({s.track.track_id for s in out}) == 2
 
 
+@pytest.mark.parametrize(
+    ("phone", "owner"),
+    [
+        ((426.0, 83.0, 437.0, 104.0), None),  # at head height, a head's width left of the head
+        ((452.0, 95.0, 463.0, 116.0), 1),  # at the ear: touching the head's side
+        ((470.0, 160.0, 481.0, 181.0), 1),  # below the head: in a hand in front of the chest
+    ],
+)
+def test_a_phone_at_head_height_goes_only_to_the_person_at_whose_ear_it_is(
+    phone: tuple[float, float, float, float], owner: int | None
+) -> None:
+    # fresh set 3, heldout_162: the phone's owner, further back, has no box; the phone lies in the
+    # top corner of the neighbour in front, far from their head: it is nobody's on this frame
+    front = Track("c", 1, "person", (431.0, 86.0, 537.0, 360.0), 0.9, 0.0)
+    attrs = [Attribute("head_hat", (462.0, 86.0, 508.0, 137.0), 0.9), Attribute("phone", phone, 0.7)]
+    (subject,) = associate([front], attrs)
+    assert ("phone" in subject.attribute_names) is (owner == 1)
+    assert "head_hat" in subject.attribute_names
+
+
+def test_a_second_box_on_a_held_phone_does_not_go_to_the_neighbour() -> None:
+    # fresh set 3, heldout_162 at 2.4 s: the phone (0.92) and a looser box around it (0.47, IoU
+    # 0.31 so NMS keeps both); the holder takes the first, and the copy is nobody's
+    holder = Track("c", 1, "person", (396.0, 43.0, 449.0, 214.0), 0.93, 0.0)
+    neighbour = Track("c", 2, "person", (442.0, 37.0, 500.0, 219.0), 0.95, 0.0)
+    attrs = [
+        Attribute("head_bare", (412.0, 43.0, 434.0, 67.0), 0.93),
+        Attribute("head_hat", (446.0, 37.0, 473.0, 67.0), 0.9),
+        Attribute("phone", (426.0, 83.0, 437.0, 104.0), 0.92),
+        Attribute("phone", (418.0, 80.0, 441.0, 112.0), 0.47),
+    ]
+    out = {s.track.track_id: s.attribute_names for s in associate([holder, neighbour], attrs)}
+    assert out == {1: frozenset({"head_bare", "phone"}), 2: frozenset({"head_hat"})}
+
+
+def test_a_phone_goes_by_fit_when_the_persons_head_is_not_seen() -> None:
+    p = Track("c", 1, "person", (431.0, 86.0, 537.0, 360.0), 0.9, 0.0)
+    (subject,) = associate([p], [Attribute("phone", (426.0, 83.0, 437.0, 104.0), 0.7)])
+    assert subject.attribute_names == frozenset({"phone"})
+
+
 def test_a_cigarette_held_low_goes_to_the_smoker_whose_box_a_counter_cuts() -> None:
     # a counter hides the smoker's legs: the hand with the cigarette is near the box's bottom
     smoker = Track("c", 1, "person", (170.0, 82.0, 239.0, 256.0), 0.9, 0.0)

@@ -9,7 +9,8 @@
 Prints, from one run, in video-seconds per CPU-second (higher is better; CPU time counts every
 thread of the process, so it does not flatter multi-threaded backends):
 
-(a) decode only: PyAV decode to BGR, nothing else (the floor of cost);
+(a) decode only: PyAV decode, nothing else (the floor of cost; frames are not converted to BGR,
+    as the pipeline converts only those the detector or a clip needs);
 (b) naive ultralytics: ``YOLO(weights).track(frame, persist=True)`` on every frame with the
     PyTorch model, the way most users start;
 (c) this pipeline: the sample clips run as cameras of one process, frames interleaved and

@@ -105,6 +105,11 @@ class MotionGate:
         self.frames_seen = 0
         self.frames_detected = 0
 
+    @property
+    def last_look_s(self) -> float | None:
+        """When the gate last let a frame through to the detector (any reason)."""
+        return self._last_look_ts
+
     def reset(self) -> None:
         self._background = None
         self._last_detect_ts = None

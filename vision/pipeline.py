@@ -41,6 +41,7 @@ from vision.types import EventPhase, Frame, ViolationEvent
 
 # Kinds whose subject does not move by itself: checked on the periodic recheck, not every frame.
 STATIC_KINDS = frozenset({ViolationKind.OPEN_BIN})
+NON_PEST_KINDS = frozenset(ViolationKind) - MOVING_KINDS
 PEST_CLASSES = frozenset({ObjectClass.RAT.value, ObjectClass.COCKROACH.value})
 MOVING_CLASSES = PEST_CLASSES | {ObjectClass.PERSON.value}
 
@@ -110,8 +111,6 @@ class CameraPipeline:
         self._size: tuple[int, int] | None = None
         self._last_moving_s = float("-inf")
         self._last_pest_s = float("-inf")
-        self._last_look_s = float("-inf")  # the detector's last run on this camera
-        self._pests_only_at: float | None = None  # ts of a frame the gate let through for pests only
         self._wall_offset: float | None = None  # unix time minus ts_s, when wall time is known
         self.tracker_lost_s = 1.5  # keep detecting this long after a person or pest was seen
         self.frames = 0
@@ -128,12 +127,9 @@ class CameraPipeline:
                 f"camera {frame.camera_id}: frame {frame.index} is {w}x{h}, expected {ew}x{eh}"
             )
         ts = frame.ts_s
-        decision = self.motion.check(
+        return self.motion.check(
             frame, tracking=self._tracking(ts), alert=self._alert(ts), hurry=self._hurry(ts)
         )
-        # a look between full-rate ones is for the pests only: people and bins keep their cadence
-        self._pests_only_at = ts if decision.reason is GateReason.HURRY else None
-        return decision
 
     def _tracking(self, ts_s: float) -> bool:
         moving_recently = ts_s - self._last_moving_s < self.tracker_lost_s
@@ -154,7 +150,8 @@ class CameraPipeline:
             return False
         if self.rules.has_young_run(MOVING_KINDS, ts_s, self.motion.min_interval_s):
             return True
-        return self._last_pest_s == self._last_look_s and not self.rules.has_pending_of(MOVING_KINDS)
+        seen_last_look = self._last_pest_s == self.motion.last_look_s
+        return seen_last_look and not self.rules.has_pending_except(NON_PEST_KINDS)
 
     @property
     def media_errors(self) -> Sequence[str]:
@@ -175,8 +172,13 @@ class CameraPipeline:
             return self.setup.recorded_at + timedelta(seconds=frame.ts_s)
         return None
 
-    def finish(self, frame: Frame, detections: sv.Detections | None) -> list[ViolationEvent]:
-        """Track and apply rules (when the detector ran), record clips, emit ready events."""
+    def finish(
+        self, frame: Frame, detections: sv.Detections | None, *, pests_only: bool = False
+    ) -> list[ViolationEvent]:
+        """Track and apply rules (when the detector ran), record clips, emit ready events.
+
+        ``pests_only``: the look was one of the pests' extra ones (``GateReason.HURRY``): only
+        the pest trackers and kinds see it, so people and bins keep their cadence."""
         self.frames += 1
         wall = self.wall(frame)
         if wall is not None:
@@ -184,8 +186,6 @@ class CameraPipeline:
         events: list[ViolationEvent] = []
         evidence = []
         if detections is not None:
-            self._last_look_s = frame.ts_s
-            pests_only = self._pests_only_at == frame.ts_s
             groups = PEST_GROUPS if pests_only else None
             subjects = self.tracker.update(detections, ts_s=frame.ts_s, groups=groups)
             if any(s.track.class_name in MOVING_CLASSES for s in subjects):
@@ -238,7 +238,8 @@ def _has_class(detections: sv.Detections, classes: frozenset[str]) -> bool:
 def process_batch(items: Sequence[tuple[CameraPipeline, Frame]]) -> list[ViolationEvent]:
     """One step for several cameras: gate each frame, one detector call per detector for all
     the frames that need it (cameras normally share one detector: one batched call)."""
-    need = [(pipe, frame) for pipe, frame in items if pipe.gate(frame).run_detector]
+    decisions = {id(frame): pipe.gate(frame) for pipe, frame in items}
+    need = [(pipe, frame) for pipe, frame in items if decisions[id(frame)].run_detector]
     groups: dict[int, list[tuple[CameraPipeline, Frame]]] = {}
     for pipe, frame in need:
         groups.setdefault(id(pipe.detector), []).append((pipe, frame))
@@ -252,7 +253,8 @@ def process_batch(items: Sequence[tuple[CameraPipeline, Frame]]) -> list[Violati
         results.update({id(frame): d for (_, frame), d in zip(group, dets, strict=True)})
     out: list[ViolationEvent] = []
     for pipe, frame in items:
-        out.extend(pipe.finish(frame, results.get(id(frame))))
+        hurry = decisions[id(frame)].reason is GateReason.HURRY
+        out.extend(pipe.finish(frame, results.get(id(frame)), pests_only=hurry))
     return out
 
 

@@ -154,13 +154,6 @@ class RuleEngine(SubjectContinuity):
             for (_, kind), s in self._states.items()
         )
 
-    def has_pending_of(self, kinds: frozenset[ViolationKind]) -> bool:
-        """Whether a run or event of one of ``kinds`` is in progress."""
-        return any(
-            kind in kinds and (s.run_start_s is not None or s.event is not None)
-            for (_, kind), s in self._states.items()
-        )
-
     def has_young_run(self, kinds: frozenset[ViolationKind], ts_s: float, extra_s: float) -> bool:
         """Whether a run of one of ``kinds`` has no event yet and is at most its minimum duration
         plus ``extra_s`` old: the looks that decide when it opens."""

@@ -64,7 +64,7 @@ FACE_CLASSES = frozenset({ObjectClass.FACE_MASK.value, ObjectClass.FACE_BARE.val
 DOUBT_DECIDES = frozenset({ObjectClass.STREET_CLOTHES.value})
 HEAD_CLASSES = frozenset({ObjectClass.HEAD_HAT.value, ObjectClass.HEAD_BARE.value})
 PHONE = ObjectClass.PHONE.value
-HELD_CLASSES = frozenset({ObjectClass.PHONE.value, ObjectClass.CIGARETTE.value})
+HELD_CLASSES = frozenset({PHONE, ObjectClass.CIGARETTE.value})
 # A phone at head height is at the ear: at most this many head widths beside the head's box
 # (the synthetic world holds it at 1.05 head radii from the head's centre, touching its side).
 EAR_GAP = 0.25
@@ -319,7 +319,7 @@ def _greedy(
             continue
         taken_attr.add(ai)
         taken_slot.add((pi, slot))
-        given.setdefault(pi, []).append(attributes[ai])
+        given.setdefault(pi, []).append(attr)
 
 
 def associate(tracks: Sequence[Track], attributes: Sequence[Attribute]) -> list[TrackedSubject]:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 
+from vision.appearance import Look, alike
 from vision.geometry import BoxXYXY, centre_distance, contained, iou
 from vision.kinds import ViolationKind
 from vision.observe import Observation
@@ -35,6 +36,12 @@ REACH_SPEED = 0.4
 # A subject lost for longer than grace (its event closed) and found again within this many seconds'
 # walk of where it vanished is the same one while the cooldown lasts (``RuleEngine._closed_nearby``).
 REID_REACH_S = 1.0
+# A track id still in view whose run closed may have moved to a colleague (ByteTrack in a crowd):
+# the new run's subject is the old one's when it looks like it by at least ``SAME_LOOK`` and by
+# ``LOOK_MARGIN`` more than the person under the old id now does (``SubjectContinuity._id_moved_on``;
+# docs/evaluation.md, "Who is under the old id").
+SAME_LOOK = 0.6
+LOOK_MARGIN = 0.2
 # Kinds whose deciding box is the whole person (a stranger is a person in the wrong place or hour):
 # a second box on one person lies (almost) inside the first, two people in a crowd only overlap.
 WHOLE_PERSON_KINDS = frozenset({ViolationKind.STRANGER})
@@ -61,6 +68,8 @@ class RunState:
     run_facing: bool = False  # the subject's face was seen on a true frame of the run
     last_evidence: BoxXYXY | None = None  # the deciding box at the last frame where it held
     last_false_s: float = float("-inf")  # last frame where the condition was seen not to hold
+    run_look: Look | None = None  # the subject's mean look over the run's true frames (people)
+    run_looks: int = 0  # how many looks went into it
 
 
 class SubjectContinuity:
@@ -77,6 +86,7 @@ class SubjectContinuity:
     # hand-overs of a run to another track: old key -> (new key, when)
     _handed: dict[tuple[int, ViolationKind], tuple[tuple[int, ViolationKind], float]]
     _frame_w: float
+    _looks: dict[int, Look]  # each person's look on the frame being evaluated
 
     def _grace(self, kind: ViolationKind, state: RunState) -> float:
         raise NotImplementedError
@@ -218,30 +228,52 @@ class SubjectContinuity:
                 return True
         return False
 
-    def _closed_nearby(self, ts: float, obs: Observation, mine: RunState, cooldown_s: float) -> bool:
-        """Whether an event of this kind closed less than ``cooldown_s`` ago on a subject now gone,
-        near where this run appeared.
+    def _closed_nearby(self, ts: float, obs: Observation, mine: RunState, cooldown_s: float) -> float | None:
+        """When an event of this kind closed less than ``cooldown_s`` ago on a subject now gone,
+        near where this run appeared: that event's end (None when there is none).
 
         The tracker sometimes loses a person for longer than ``grace_s`` (hidden behind a
         colleague, a few frames without a box) and finds them again under a new id: their run
         would open a second event for one incident. The cooldown that keeps one subject from
         raising the same kind twice then applies to where they vanished: within ``REID_REACH_S``
         seconds' walk (at ``REACH_SPEED``) of it, the new run raises no event until it expires.
+        "Gone" includes an old id still in view on someone else (``_id_moved_on``).
         """
         assert mine.run_start_s is not None
         new = mine.run_first_evidence or obs.evidence_xyxy
         for key, s in self._states.items():
             if key[1] != obs.kind or s is mine or s.event is not None or s.last_end_s is None:
                 continue
-            if key[0] in self._present or s.last_evidence is None:
+            if s.last_evidence is None:
                 continue
             since = mine.run_start_s - s.last_end_s
             if since < 0 or ts - s.last_end_s > cooldown_s:
                 continue
+            seconds = min(since, REID_REACH_S)
+            if key[0] in self._present:
+                if not self._id_moved_on(key[0], s, mine):
+                    continue  # its subject is still here: this one is someone else
+                seconds = REID_REACH_S  # the look says who it is; where says only roughly
             old = s.last_evidence
-            if centre_distance(old, new) <= self._reach(old, min(since, REID_REACH_S)):
-                return True
-        return False
+            if centre_distance(old, new) <= self._reach(old, seconds):
+                return s.last_end_s
+        return None
+
+    def _id_moved_on(self, track_id: int, old: RunState, mine: RunState) -> bool:
+        """Whether the person now under ``track_id``, whose run ``old`` was, is someone else, and
+        the subject of ``mine`` is the one ``old`` was about: the tracker moved the id to a
+        colleague in a crowd and gave its subject a new one.
+
+        Judged by looks (``vision.appearance``): the new run's subject must look like the old
+        run's (``SAME_LOOK``) and clearly more so than the person under the old id now does
+        (``LOOK_MARGIN``). Without looks (no frames, boxes too small) the id is taken to be on
+        its subject still.
+        """
+        now = self._looks.get(track_id)
+        if now is None or old.run_look is None or mine.run_look is None:
+            return False
+        same = alike(mine.run_look, old.run_look)
+        return same >= SAME_LOOK and same - alike(now, old.run_look) >= LOOK_MARGIN
 
     def _reach(self, old: BoxXYXY, seconds: float) -> float:
         """How far from its deciding box ``old`` a subject may turn up ``seconds`` later and

@@ -28,6 +28,7 @@ from pathlib import Path
 
 import supervision as sv
 
+from vision.appearance import with_looks
 from vision.clips import ClipRecorder
 from vision.decode import PacketTap, VideoError, VideoInfo, probe, read_frames
 from vision.detector import Detector, detect_for_cameras
@@ -188,6 +189,8 @@ class CameraPipeline:
         if detections is not None:
             groups = PEST_GROUPS if pests_only else None
             subjects = self.tracker.update(detections, ts_s=frame.ts_s, groups=groups)
+            if not pests_only:
+                subjects = with_looks(subjects, frame.image)
             if any(s.track.class_name in MOVING_CLASSES for s in subjects):
                 self._last_moving_s = frame.ts_s
             if _has_class(detections, PEST_CLASSES):

@@ -36,6 +36,7 @@ from datetime import datetime
 
 import numpy as np
 
+from vision.appearance import blend
 from vision.continuity import RunState, SubjectContinuity
 from vision.geometry import BoxXYXY
 from vision.kinds import ViolationKind
@@ -130,6 +131,7 @@ class RuleEngine(SubjectContinuity):
         self._frame_holding = []
         self._handed = {}
         self._frame_w = 640.0
+        self._looks = {}
 
     @property
     def open_events(self) -> list[ViolationEvent]:
@@ -181,6 +183,7 @@ class RuleEngine(SubjectContinuity):
         self._last_ts = ts_s
         self.evidence = []
         self._present = {s.track.track_id for s in subjects}
+        self._looks = {s.track.track_id: s.look for s in subjects if s.look is not None}
         self._frame_w = float(frame_wh[0])
         emitted = self._close_expired(ts_s, only)
         observations = [obs for subject in subjects for obs in observe(subject, self.rules, frame_wh, wall)]
@@ -225,6 +228,11 @@ class RuleEngine(SubjectContinuity):
             state.run_first_box, state.run_moved = first_box, False
             state.run_first_evidence = first_box if obs.kind in MOVING_KINDS else obs.evidence_xyxy
             state.run_facing = False
+            state.run_look, state.run_looks = None, 0
+        look = self._looks.get(obs.track_id)
+        if look is not None:
+            state.run_look = blend(state.run_look, look, state.run_looks)
+            state.run_looks += 1
         state.run_confidence = max(state.run_confidence, obs.confidence)
         state.run_moved = state.run_moved or _moved(state.run_first_box, obs.subject_xyxy)
         state.run_facing = state.run_facing or obs.facing
@@ -258,8 +266,12 @@ class RuleEngine(SubjectContinuity):
             return []  # same subject and kind closed recently: no second event
         if self._shown_by_open_event(ts, obs, state):
             return []  # a second box on a subject that already has this event (one incident)
-        if self._closed_nearby(ts, obs, state, cooldown_s):
-            return []  # its subject was lost for longer than grace and found again: cooldown
+        ended = self._closed_nearby(ts, obs, state, cooldown_s)
+        if ended is not None:
+            # its subject was lost for longer than grace and found again: the cooldown of that
+            # subject's event is this run's from now on (even if the old id comes back in view)
+            state.last_end_s = max(ended, state.last_end_s or ended)
+            return []
         state.event = ViolationEvent(
             kind=obs.kind,
             severity=self.rules.severity(obs.kind),

@@ -88,6 +88,8 @@ class TrackedSubject:
 
     track: Track
     attributes: tuple[Attribute, ...] = ()
+    # A person's colour signature on this frame (``vision.appearance.Look``), when computed
+    look: npt.NDArray[np.float32] | None = None
 
     @property
     def attribute_names(self) -> frozenset[str]:

@@ -5,8 +5,10 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime, timedelta, timezone
 
+import numpy as np
 import pytest
 
+from vision.appearance import BANDS, BINS, Look
 from vision.geometry import point_in_polygon
 from vision.kinds import Severity, ViolationKind
 from vision.observe import feet_in_zone
@@ -21,14 +23,25 @@ PERSON_BOX = (100.0, 50.0, 160.0, 250.0)
 
 
 def person(
-    track_id: int, *attrs: str, box: tuple[float, float, float, float] = PERSON_BOX, facing: bool = True
+    track_id: int,
+    *attrs: str,
+    box: tuple[float, float, float, float] = PERSON_BOX,
+    facing: bool = True,
+    look: Look | None = None,
 ) -> TrackedSubject:
     """A person with ``attrs``; ``facing``: the face is seen too (a masked one unless ``attrs`` has one)."""
     track = Track("cam", track_id, "person", box, 0.9, 0.0)
     head = (box[0] + 15, box[1], box[0] + 45, box[1] + 30)  # attributes sit on their own person
     if facing and not any(a.startswith("face_") for a in attrs):
         attrs = (*attrs, "face_mask")
-    return TrackedSubject(track, tuple(Attribute(a, head, 0.8) for a in attrs))
+    return TrackedSubject(track, tuple(Attribute(a, head, 0.8) for a in attrs), look=look)
+
+
+def plain_look(colour_bin: int) -> Look:
+    """A look with every band in one colour bin: two different bins have nothing in common."""
+    look = np.zeros((len(BANDS), BINS), dtype=np.float32)
+    look[:, colour_bin] = 1.0
+    return look
 
 
 def thing(track_id: int, cls: str) -> TrackedSubject:
@@ -468,3 +481,38 @@ def test_a_subject_in_its_own_cooldown_does_not_take_over_anothers_run() -> None
     assert sorted((e.track_id, e.started_s) for e in events) == [(3, 0.0), (5, 0.0)]
     a_event = next(e for e in events if e.track_id == 3)
     assert a_event.ended_s == pytest.approx(10.9) and all(box[1:] == a for box in a_event.track_boxes)
+
+
+@pytest.mark.parametrize(
+    ("returning_look", "events"),
+    [("same", [1]), ("other", [1, 2]), (None, [1, 2])],
+)
+def test_an_old_id_in_view_on_a_colleague_does_not_make_its_subject_someone_else(
+    returning_look: str | None, events: list[int]
+) -> None:
+    # Fresh held-out 202: A (id 1) is bare-headed, then hidden for 6 s while the tracker moves
+    # id 1 onto B, a colleague with a hat beside them; A walks out under id 2 near where they
+    # vanished. Id 1 is in view, but on someone who does not look like A: A's cooldown applies
+    # (it did not: a second event for one incident). A newcomer who does not look like A, or
+    # people without looks, are someone else, as before.
+    look_a, look_b, look_c = plain_look(0), plain_look(7), plain_look(20)
+    returning = {"same": look_a, "other": look_c, None: None}[returning_look]
+    beside, back = _shift(PERSON_BOX, 40.0), _shift(PERSON_BOX, 20.0)
+    colleague = person(1, "head_hat", box=beside, look=look_b if returning_look else None)
+    timeline = frames(30, person(1, "head_bare", look=look_a if returning_look else None))
+    timeline += frames(60, colleague)
+    timeline += frames(40, colleague, person(2, "head_bare", box=back, look=returning))
+    assert [e.track_id for e in closed(run(timeline), ViolationKind.NO_HAT)] == events
+
+
+def test_a_run_found_to_be_a_lost_subjects_keeps_its_cooldown_when_the_old_id_changes_look() -> None:
+    # Once A's new run is judged A's (2.5 s on: the cooldown of A's event), it stays so for the cooldown,
+    # even when the person under the old id later looks like A too (they turned round, moved)
+    look_a, look_b = plain_look(0), plain_look(7)
+    beside, back = _shift(PERSON_BOX, 40.0), _shift(PERSON_BOX, 20.0)
+    timeline = frames(30, person(1, "head_bare", look=look_a))
+    timeline += frames(60, person(1, "head_hat", box=beside, look=look_b))
+    a_back = person(2, "head_bare", box=back, look=look_a)
+    timeline += frames(25, person(1, "head_hat", box=beside, look=look_b), a_back)
+    timeline += frames(40, person(1, "head_hat", box=beside, look=look_a), a_back)
+    assert [e.track_id for e in closed(run(timeline), ViolationKind.NO_HAT)] == [1]

@@ -41,7 +41,7 @@ REID_REACH_S = 1.0
 # ``LOOK_MARGIN`` more than the person under the old id now does (``SubjectContinuity._id_moved_on``;
 # docs/evaluation.md, "Who is under the old id").
 SAME_LOOK = 0.6
-LOOK_MARGIN = 0.2
+LOOK_MARGIN = 0.1
 # Kinds whose deciding box is the whole person (a stranger is a person in the wrong place or hour):
 # a second box on one person lies (almost) inside the first, two people in a crowd only overlap.
 WHOLE_PERSON_KINDS = frozenset({ViolationKind.STRANGER})
@@ -118,12 +118,18 @@ class SubjectContinuity:
         the run's deciding box than a subject walks in that time, is someone else: the tracker
         gave that id to another person. The run stays with the track that took it, and the old
         id starts afresh. Taking it back there moved an open event onto another person and
-        raised a second one for its own subject (fresh held-out clips, crowded kitchens).
+        raised a second one for its own subject (fresh held-out clips, crowded kitchens). So
+        is an old id, however soon and near, when the taker looks like the run's subject by
+        ``LOOK_MARGIN`` more than the person now under the old id does (fresh 5, ``heldout_265``:
+        two bare-headed cooks cross, and the old id is on the other one).
         """
         taker, handed_s = self._handed.pop(key)
         state = self._states.get(taker)
         if state is None:
             return
+        mine, theirs = self._looks_like_run(key[0], state), self._looks_like_run(taker[0], state)
+        if mine is not None and theirs is not None and theirs - mine >= LOOK_MARGIN:
+            return  # the taker looks like the run's subject, the old id now does not: a colleague
         since = ts - handed_s
         old = state.last_evidence
         if since > REID_REACH_S or (
@@ -269,11 +275,17 @@ class SubjectContinuity:
         (``LOOK_MARGIN``). Without looks (no frames, boxes too small) the id is taken to be on
         its subject still.
         """
-        now = self._looks.get(track_id)
+        now = self._looks_like_run(track_id, old)
         if now is None or old.run_look is None or mine.run_look is None:
             return False
         same = alike(mine.run_look, old.run_look)
-        return same >= SAME_LOOK and same - alike(now, old.run_look) >= LOOK_MARGIN
+        return same >= SAME_LOOK and same - now >= LOOK_MARGIN
+
+    def _looks_like_run(self, track_id: int, state: RunState) -> float | None:
+        """How alike the person under ``track_id`` on this frame looks to the subject of ``state``'s
+        run (``vision.appearance.alike``); None without a look for either."""
+        now = self._looks.get(track_id)
+        return None if now is None or state.run_look is None else alike(now, state.run_look)
 
     def _reach(self, old: BoxXYXY, seconds: float) -> float:
         """How far from its deciding box ``old`` a subject may turn up ``seconds`` later and

@@ -516,3 +516,22 @@ def test_a_run_found_to_be_a_lost_subjects_keeps_its_cooldown_when_the_old_id_ch
     timeline += frames(25, person(1, "head_hat", box=beside, look=look_b), a_back)
     timeline += frames(40, person(1, "head_hat", box=beside, look=look_a), a_back)
     assert [e.track_id for e in closed(run(timeline), ViolationKind.NO_HAT)] == [1]
+
+
+def test_an_old_id_back_soon_and_near_but_on_someone_else_does_not_take_the_run_back() -> None:
+    # Fresh held-out 265: A (id 1) is bare-faced, vanishes for 0.3 s and comes back under id 2;
+    # half a second later id 1 is on B, 80 px off, bare-faced too (soon and near: a spurious
+    # second box on A would look the same, by place). B does not look like A, id 2 does: A's
+    # event stays with A, and B's own run is B's (it took A's event onto B before, and A's own
+    # run opened a second event for A)
+    look_a, look_b = plain_look(0), plain_look(7)
+    near, beside = _shift(PERSON_BOX, 10.0), _shift(PERSON_BOX, 90.0)
+    timeline = frames(30, person(1, "face_bare", look=look_a)) + [[] for _ in range(3)]
+    timeline += frames(5, person(2, "face_bare", box=near, look=look_a))
+    timeline += frames(
+        40, person(2, "face_bare", box=near, look=look_a), person(1, "face_bare", box=beside, look=look_b)
+    )
+    events = sorted(closed(run(timeline), ViolationKind.NO_MASK), key=lambda e: e.started_s)
+    assert [e.started_s for e in events] == [0.0, pytest.approx(3.8)]
+    assert events[0].track_boxes[-1][1:] == near  # A's event followed A
+    assert events[1].track_boxes[-1][1:] == beside  # B's is B's

@@ -44,6 +44,11 @@ SIZE_WH = (12, 36)
 HUE_BINS, SAT_BINS, GREY_BINS = 12, 3, 5
 CHROMA_MIN_S = 50  # saturation (0-255) below which a pixel is judged by its brightness alone
 BINS = HUE_BINS * SAT_BINS + GREY_BINS
+# each row of the 12x36 resize: its band's offset into one histogram of all bands
+_BAND_OFFSET = (
+    np.searchsorted([int(b * SIZE_WH[1]) for _, b in BANDS], np.arange(SIZE_WH[1]), side="right")[:, None]
+    * BINS
+)
 MIN_HEIGHT_PX = 24  # smaller boxes hold too few pixels to say anything
 LOOK_MEMORY = 10  # looks averaged into a run's look (2 s at 5 looks per second)
 
@@ -62,13 +67,9 @@ def look_of(image_bgr: npt.NDArray[np.uint8], box: BoxXYXY) -> Look | None:
     hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]  # OpenCV hue is 0-179
     chroma = (hue * HUE_BINS // 180) * SAT_BINS + np.minimum(sat * SAT_BINS // 256, SAT_BINS - 1)
     grey = HUE_BINS * SAT_BINS + np.minimum(val * GREY_BINS // 256, GREY_BINS - 1)
-    index = np.where(sat > CHROMA_MIN_S, chroma, grey)
-    rows = SIZE_WH[1]
-    out = np.empty((len(BANDS), BINS), dtype=np.float32)
-    for i, (top, bottom) in enumerate(BANDS):
-        counts = np.bincount(index[int(top * rows) : int(bottom * rows)].ravel(), minlength=BINS)
-        out[i] = counts / counts.sum()
-    return out
+    index = np.where(sat > CHROMA_MIN_S, chroma, grey) + _BAND_OFFSET
+    counts = np.bincount(index.ravel(), minlength=len(BANDS) * BINS).reshape(len(BANDS), BINS)
+    return (counts / counts.sum(axis=1, keepdims=True)).astype(np.float32)
 
 
 def alike(a: Look, b: Look) -> float:

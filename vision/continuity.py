@@ -10,7 +10,11 @@ a second box on one person. This mixin decides, on each observation, which state
 - an old id that shows the condition again soon and near takes its run back (``_reclaim``);
 - a second box on a subject with an open event raises no event of its own
   (``_shown_by_open_event``), nor does a subject lost for longer than grace and found again near
-  where it vanished, while the cooldown lasts (``_closed_nearby``).
+  where it vanished, while the cooldown lasts (``_closed_nearby``);
+- an old id still in view, or back soon, is not always its old subject: the tracker moves ids
+  between people in a crowd. Each person's colour look (``vision.appearance``) tells whether the
+  person under it now looks like the run's subject, or the new one does (``_id_moved_on``, and
+  in ``_reclaim``).
 
 Distances are judged on the deciding boxes (the bare face, the street clothes, the rat), with a
 reach that grows at ``REACH_SPEED`` frame widths per second (``_reach``). The numbers behind each

@@ -21,7 +21,7 @@ Example::
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import cast
 
 import numpy as np
@@ -88,8 +88,9 @@ class TrackedSubject:
 
     track: Track
     attributes: tuple[Attribute, ...] = ()
-    # A person's colour signature on this frame (``vision.appearance.Look``), when computed
-    look: npt.NDArray[np.float32] | None = None
+    # A person's colour signature on this frame (``vision.appearance.Look``), when computed; an
+    # array, so left out of equality and hashing
+    look: npt.NDArray[np.float32] | None = field(default=None, compare=False)
 
     @property
     def attribute_names(self) -> frozenset[str]:

@@ -47,9 +47,10 @@ from vision.types import EventPhase, ViolationEvent
 
 # pests must move during their run to raise an event (a stain or a nail does not)
 MOVING_KINDS = frozenset({ViolationKind.RODENT, ViolationKind.COCKROACH})
-# A run of these opens no event until the person's face was seen on one of its frames: from behind,
-# a dark cap on dark hair (or a hairnet over it) looks like a bare head. Tuning set: no event lost
-# or delayed; docs/evaluation.md, "A bare head seen only from behind".
+# A run of these opens no event until the person's face was seen on one of its frames, or until
+# the condition has held on every observation for min_duration_s without a break: from behind, a
+# dark cap on dark hair (or a hairnet over it) looks like a bare head on some frames, not on all.
+# docs/evaluation.md, "A bare head seen only from behind".
 NEEDS_FACE = frozenset({ViolationKind.NO_HAT})
 
 
@@ -260,8 +261,8 @@ class RuleEngine(SubjectContinuity):
             return []
         if obs.kind in MOVING_KINDS and not state.run_moved:
             return []  # a rat or cockroach that never moves is a stain, a nail, a shadow
-        if obs.kind in NEEDS_FACE and not state.run_facing:
-            return []  # a bare head seen only from behind: a dark cap on dark hair looks the same
+        if obs.kind in NEEDS_FACE and not state.run_facing and not self._unbroken(ts, state, min_duration_s):
+            return []  # a bare head seen only from behind, on and off: a dark cap on dark hair
         if self._in_cooldown(ts, obs.kind, state):
             return []  # same subject and kind closed recently: no second event
         if self._shown_by_open_event(ts, obs, state):
@@ -289,6 +290,15 @@ class RuleEngine(SubjectContinuity):
         self._sample(state.event, ts, obs.subject_xyxy)
         state.last_emit_s = ts
         return [dataclasses.replace(state.event, track_boxes=list(state.event.track_boxes))]
+
+    def _unbroken(self, ts: float, state: RunState, min_duration_s: float) -> bool:
+        """Whether the condition has held on every observation of the last ``min_duration_s``.
+
+        ``first_true_s`` is where the current streak began: any observation where it did not hold
+        resets it (frames without an observation, a head box not found, do not)."""
+        if state.first_true_s is None:
+            return False
+        return ts - state.first_true_s + self.frame_s >= min_duration_s - 1e-9
 
     def _in_cooldown(self, ts: float, kind: ViolationKind, state: RunState) -> bool:
         return state.last_end_s is not None and ts < state.last_end_s + self.rules.params(kind).cooldown_s

@@ -91,7 +91,9 @@ def _heldout_clip(tmp_path: Path, seed_index: int) -> ClipEval:
 
     (video,) = build_heldout(tmp_path / "clip", clips=1, duration_s=20.0, first=seed_index)
     doc = json.loads(video.with_suffix(".json").read_text())
-    detector, _ = load_profile(REPO / "models" / "kitchen-yolo11n-2stage.yaml", threads=2)
+    from vision.refine import load_detector  # the two-stage detector, as `eval` and the demo use it
+
+    detector, _ = load_detector(REPO / "models" / "kitchen-yolo11n-2stage.yaml", threads=2)
     setup = CameraSetup(
         camera_id=f"heldout-{seed_index}",
         media_dir=tmp_path / "out",
@@ -118,8 +120,8 @@ def test_a_subject_whose_track_id_went_to_a_colleague_raises_one_event(tmp_path:
 def test_a_bare_head_seen_from_behind_raises_its_event_in_time_and_a_dark_cap_none(tmp_path: Path) -> None:
     # Held-out clip 285 (hot kitchen), two bare heads: one cook works with their back to the
     # camera for 8 s, read bare at 0.92-0.94 on every frame; both events open within
-    # min_duration + 1 s of the truth (it waited for the face: +8.2 s). Held-out clip 9: a dark cap from behind, read
-    # bare on and off, stays no event (vision.rules.NEEDS_FACE).
+    # min_duration + 1 s of the truth (it waited for the face: +8.2 s). Held-out clip 9: a dark
+    # cap from behind, read bare on and off, stays no event (vision.rules.NEEDS_FACE).
     no_hat = _heldout_clip(tmp_path / "285", 285).per_kind["no_hat"]
     assert (no_hat.truths, no_hat.tp, no_hat.fp, no_hat.duplicates) == (2, 2, 0, 0)
     assert max(no_hat.delays) <= 3.0

@@ -49,6 +49,12 @@ LOOK_MARGIN = 0.1
 # Kinds whose deciding box is the whole person (a stranger is a person in the wrong place or hour):
 # a second box on one person lies (almost) inside the first, two people in a crowd only overlap.
 WHOLE_PERSON_KINDS = frozenset({ViolationKind.STRANGER})
+# Kinds whose deciding box is a small thing held at the face (a cigarette is a dozen pixels): the
+# crops of two people standing together both show it, placed up to ~10 px apart (the hand, the
+# glow), so "where" reaches at least ``HELD_REACH`` frame widths (docs/evaluation.md, "One cigarette
+# in two crops").
+HELD_KINDS = frozenset({ViolationKind.SMOKING, ViolationKind.PHONE})
+HELD_REACH = 0.025
 CONTAINED = 0.85
 
 
@@ -234,7 +240,10 @@ class SubjectContinuity:
                     return True
                 continue
             size = max(old[2] - old[0], old[3] - old[1], new[2] - new[0], new[3] - new[1])
-            if iou(old, new) >= 0.3 or centre_distance(old, new) <= 0.5 * size:
+            reach = 0.5 * size
+            if obs.kind in HELD_KINDS:
+                reach = max(reach, HELD_REACH * self._frame_w)
+            if iou(old, new) >= 0.3 or centre_distance(old, new) <= reach:
                 return True
         return False
 

@@ -345,6 +345,28 @@ def test_two_boxes_on_one_person_raise_one_event_for_the_phone_they_share() -> N
     assert [e.track_id for e in events] == [1]
 
 
+def test_one_cigarette_in_the_crops_of_two_people_standing_together_raises_one_event() -> None:
+    """Two people stand one behind the other (held-out clip 347): the smoker's crop places the
+    cigarette at its tip, the other's crop 10 px off, by the hand. One cigarette, one event;
+    without the held-object reach (``HELD_REACH``, 16 px here) it was two."""
+    smoker = TrackedSubject(
+        Track("cam", 5, "person", (276.0, 62.0, 364.0, 345.0), 0.8, 0.0),
+        (Attribute("cigarette", (321.0, 89.0, 337.0, 100.0), 0.55),),
+    )
+    behind = TrackedSubject(
+        Track("cam", 4, "person", (252.0, 77.0, 345.0, 352.0), 0.9, 0.0),
+        (Attribute("cigarette", (311.0, 92.0, 329.0, 107.0), 0.4),),
+    )
+    events = closed(run(frames(15, smoker) + frames(60, smoker, behind)), ViolationKind.SMOKING)
+    assert [e.track_id for e in events] == [5]
+    apart = TrackedSubject(  # a second smoker beside the first: their own event
+        Track("cam", 6, "person", (330.0, 62.0, 418.0, 345.0), 0.9, 0.0),
+        (Attribute("cigarette", (375.0, 89.0, 391.0, 100.0), 0.6),),
+    )
+    events = closed(run(frames(15, smoker) + frames(60, smoker, apart)), ViolationKind.SMOKING)
+    assert sorted(e.track_id for e in events) == [5, 6]
+
+
 def test_two_people_side_by_side_each_with_a_phone_raise_two_events() -> None:
     left = TrackedSubject(
         Track("cam", 1, "person", (100.0, 50.0, 160.0, 250.0), 0.9, 0.0),

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from vision.appearance import BANDS, BINS, Look
-from vision.geometry import point_in_polygon
+from vision.geometry import BoxXYXY, point_in_polygon
 from vision.kinds import Severity, ViolationKind
 from vision.observe import feet_in_zone
 from vision.rule_config import CameraRules, RuleParams, WorkingHours, Zone
@@ -345,37 +345,28 @@ def test_two_boxes_on_one_person_raise_one_event_for_the_phone_they_share() -> N
     assert [e.track_id for e in events] == [1]
 
 
+def holding(track_id: int, person: BoxXYXY, label: str, held: BoxXYXY, conf: float) -> TrackedSubject:
+    """A person (``person`` box) holding one small thing (a cigarette, a phone) at ``held``."""
+    return TrackedSubject(Track("cam", track_id, "person", person, 0.9, 0.0), (Attribute(label, held, conf),))
+
+
 def test_one_cigarette_in_the_crops_of_two_people_standing_together_raises_one_event() -> None:
     """Two people stand one behind the other (held-out clip 347): the smoker's crop places the
     cigarette at its tip, the other's crop 10 px off, by the hand. One cigarette, one event;
     without the held-object reach (``HELD_REACH``, 16 px here) it was two."""
-    smoker = TrackedSubject(
-        Track("cam", 5, "person", (276.0, 62.0, 364.0, 345.0), 0.8, 0.0),
-        (Attribute("cigarette", (321.0, 89.0, 337.0, 100.0), 0.55),),
-    )
-    behind = TrackedSubject(
-        Track("cam", 4, "person", (252.0, 77.0, 345.0, 352.0), 0.9, 0.0),
-        (Attribute("cigarette", (311.0, 92.0, 329.0, 107.0), 0.4),),
-    )
+    smoker = holding(5, (276.0, 62.0, 364.0, 345.0), "cigarette", (321.0, 89.0, 337.0, 100.0), 0.55)
+    behind = holding(4, (252.0, 77.0, 345.0, 352.0), "cigarette", (311.0, 92.0, 329.0, 107.0), 0.4)
     events = closed(run(frames(15, smoker) + frames(60, smoker, behind)), ViolationKind.SMOKING)
     assert [e.track_id for e in events] == [5]
-    apart = TrackedSubject(  # a second smoker beside the first: their own event
-        Track("cam", 6, "person", (330.0, 62.0, 418.0, 345.0), 0.9, 0.0),
-        (Attribute("cigarette", (375.0, 89.0, 391.0, 100.0), 0.6),),
-    )
+    # a second smoker beside the first: their own event
+    apart = holding(6, (330.0, 62.0, 418.0, 345.0), "cigarette", (375.0, 89.0, 391.0, 100.0), 0.6)
     events = closed(run(frames(15, smoker) + frames(60, smoker, apart)), ViolationKind.SMOKING)
     assert sorted(e.track_id for e in events) == [5, 6]
 
 
 def test_two_people_side_by_side_each_with_a_phone_raise_two_events() -> None:
-    left = TrackedSubject(
-        Track("cam", 1, "person", (100.0, 50.0, 160.0, 250.0), 0.9, 0.0),
-        (Attribute("phone", (118.0, 100.0, 130.0, 120.0), 0.8),),
-    )
-    right = TrackedSubject(
-        Track("cam", 2, "person", (165.0, 50.0, 225.0, 250.0), 0.9, 0.0),
-        (Attribute("phone", (183.0, 100.0, 195.0, 120.0), 0.8),),
-    )
+    left = holding(1, (100.0, 50.0, 160.0, 250.0), "phone", (118.0, 100.0, 130.0, 120.0), 0.8)
+    right = holding(2, (165.0, 50.0, 225.0, 250.0), "phone", (183.0, 100.0, 195.0, 120.0), 0.8)
     events = closed(run(frames(40, left) + frames(40, left, right)), ViolationKind.PHONE)
     assert sorted(e.track_id for e in events) == [1, 2]
 

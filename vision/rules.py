@@ -255,7 +255,7 @@ class RuleEngine(SubjectContinuity):
         self, ts: float, obs: Observation, state: RunState, min_duration_s: float, cooldown_s: float
     ) -> list[ViolationEvent]:
         assert state.run_start_s is not None
-        if ts - state.run_start_s + self.frame_s < min_duration_s - 1e-9:
+        if not self._lasted(ts, state.run_start_s, min_duration_s):
             return []
         if state.run_confidence < self.open_confidence:
             return []
@@ -291,14 +291,17 @@ class RuleEngine(SubjectContinuity):
         state.last_emit_s = ts
         return [dataclasses.replace(state.event, track_boxes=list(state.event.track_boxes))]
 
+    def _lasted(self, ts: float, since_s: float, min_duration_s: float) -> bool:
+        """Whether what began at ``since_s`` has lasted ``min_duration_s`` at ``ts``, counting the
+        frame at ``ts`` itself (``frame_s``), as the ground truth counts frames."""
+        return ts - since_s + self.frame_s >= min_duration_s - 1e-9
+
     def _unbroken(self, ts: float, state: RunState, min_duration_s: float) -> bool:
         """Whether the condition has held on every observation of the last ``min_duration_s``.
 
         ``first_true_s`` is where the current streak began: any observation where it did not hold
         resets it (frames without an observation, a head box not found, do not)."""
-        if state.first_true_s is None:
-            return False
-        return ts - state.first_true_s + self.frame_s >= min_duration_s - 1e-9
+        return state.first_true_s is not None and self._lasted(ts, state.first_true_s, min_duration_s)
 
     def _in_cooldown(self, ts: float, kind: ViolationKind, state: RunState) -> bool:
         return state.last_end_s is not None and ts < state.last_end_s + self.rules.params(kind).cooldown_s

@@ -18,6 +18,7 @@ from tests.vision.conftest import assert_browser_clip
 from vision.evaluate import ClipEval, PredEvent, clip_rules, evaluate_clip, truth_events
 from vision.pipeline import CameraSetup, FileResult, run_file
 from vision.profile import read_profile
+from vision.refine import load_detector
 from vision.sinks import JsonlSink, read_events
 from vision.yolo import YoloDetector, load_profile
 
@@ -91,9 +92,9 @@ def _heldout_clip(tmp_path: Path, seed_index: int) -> ClipEval:
 
     (video,) = build_heldout(tmp_path / "clip", clips=1, duration_s=20.0, first=seed_index)
     doc = json.loads(video.with_suffix(".json").read_text())
-    from vision.refine import load_detector  # the two-stage detector, as `eval` and the demo use it
-
-    detector, _ = load_detector(REPO / "models" / "kitchen-yolo11n-2stage.yaml", threads=2)
+    detector, _ = load_detector(  # the two-stage detector, as `eval` and the demo use it
+        REPO / "models" / "kitchen-yolo11n-2stage.yaml", threads=2
+    )
     setup = CameraSetup(
         camera_id=f"heldout-{seed_index}",
         media_dir=tmp_path / "out",
